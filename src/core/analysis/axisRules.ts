@@ -1,0 +1,449 @@
+import type { PadMode } from '../graph/ir';
+
+/**
+ * What one layer does along one spatial axis, as index arithmetic: for an
+ * output unit, the input units it reads and with what weight (every kernel
+ * weight is 1, pools are sums, upsampling copies).
+ *
+ * Two views of the same rule:
+ * - `virtual` is the rule on an unbounded axis: indices run over all integers,
+ *   padding positions are units like any other and nothing is clamped. The
+ *   theoretical receptive field (size, jump, start) and the ripple of an
+ *   unbounded input are measured in it.
+ * - `real` is what the layer computes on the actual input: zero padding reads
+ *   nothing, reflect/replicate/circular padding read the pixel they copy,
+ *   interpolation clamps at the border. Path counts and coverage use it.
+ */
+export interface AxisRule {
+  readonly nIn: number;
+  readonly nOut: number;
+  /**
+   * The rule repeats: virtual(o + periodOut) = virtual(o) + periodIn.
+   * periodIn is 0 for a broadcast; periodOut is 0 when the rule has no period.
+   */
+  readonly periodOut: number;
+  readonly periodIn: number;
+  /** True when every output reads the whole input (global pooling, dense, a broadcast gate). */
+  readonly global?: boolean;
+  /**
+   * False when the virtual taps of consecutive outputs do not move forward
+   * together (a gather); then the taps of a range of outputs are not bounded
+   * by those of its two ends.
+   */
+  readonly scrambled?: boolean;
+  virtual(o: number, sink: TapSink): void;
+  real(o: number, sink: TapSink): void;
+}
+
+/** A reusable list of (input index, weight) pairs. */
+export class TapSink {
+  idx = new Float64Array(16);
+  w = new Float64Array(16);
+  length = 0;
+  reset(): void {
+    this.length = 0;
+  }
+  push(i: number, w: number): void {
+    if (this.length === this.idx.length) {
+      const idx = new Float64Array(this.length * 2);
+      const wt = new Float64Array(this.length * 2);
+      idx.set(this.idx);
+      wt.set(this.w);
+      this.idx = idx;
+      this.w = wt;
+    }
+    this.idx[this.length] = i;
+    this.w[this.length] = w;
+    this.length++;
+  }
+}
+
+function floorDiv(a: number, b: number): number {
+  return Math.floor(a / b);
+}
+
+function mod(a: number, b: number): number {
+  return ((a % b) + b) % b;
+}
+
+export function gcd(a: number, b: number): number {
+  a = Math.abs(a);
+  b = Math.abs(b);
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Where a padded position's value comes from under each padding mode (PyTorch's definitions). */
+export function paddedSource(i: number, n: number, mode: PadMode): number {
+  switch (mode) {
+    case 'reflect': {
+      if (n === 1) return 0;
+      const p = 2 * (n - 1);
+      const m = mod(i, p);
+      return m < n ? m : p - m;
+    }
+    case 'replicate':
+      return i < 0 ? 0 : n - 1;
+    case 'circular':
+      return mod(i, n);
+    case 'zeros':
+      return -1;
+  }
+}
+
+/** Convolution, pooling and locally connected layers: output o reads o*s - before + t*d. */
+export class WindowRule implements AxisRule {
+  readonly periodOut = 1;
+  readonly periodIn: number;
+  constructor(
+    readonly nIn: number,
+    readonly nOut: number,
+    readonly kernel: number,
+    readonly stride: number,
+    readonly dilation: number,
+    readonly before: number,
+    readonly after: number,
+    readonly padMode: PadMode,
+  ) {
+    this.periodIn = stride;
+  }
+
+  virtual(o: number, sink: TapSink): void {
+    const base = o * this.stride - this.before;
+    for (let t = 0; t < this.kernel; t++) sink.push(base + t * this.dilation, 1);
+  }
+
+  real(o: number, sink: TapSink): void {
+    const base = o * this.stride - this.before;
+    const n = this.nIn;
+    for (let t = 0; t < this.kernel; t++) {
+      const i = base + t * this.dilation;
+      if (i >= 0 && i < n) sink.push(i, 1);
+      // Padded positions copy a pixel unless the padding is zeros; positions past
+      // the padding (a ceil-mode window hanging over the edge) read nothing.
+      else if (this.padMode !== 'zeros' && i >= -this.before && i < n + this.after) {
+        sink.push(paddedSource(i, n, this.padMode), 1);
+      }
+    }
+  }
+}
+
+/** Transposed convolution: input i writes to i*s - before + t*d. */
+export class TransposedRule implements AxisRule {
+  readonly periodOut: number;
+  readonly periodIn = 1;
+  constructor(
+    readonly nIn: number,
+    readonly nOut: number,
+    readonly kernel: number,
+    readonly stride: number,
+    readonly dilation: number,
+    readonly before: number,
+  ) {
+    this.periodOut = stride;
+  }
+
+  virtual(o: number, sink: TapSink): void {
+    for (let t = 0; t < this.kernel; t++) {
+      const num = o + this.before - t * this.dilation;
+      if (mod(num, this.stride) === 0) sink.push(num / this.stride, 1);
+    }
+  }
+
+  real(o: number, sink: TapSink): void {
+    for (let t = 0; t < this.kernel; t++) {
+      const num = o + this.before - t * this.dilation;
+      if (mod(num, this.stride) !== 0) continue;
+      const i = num / this.stride;
+      if (i >= 0 && i < this.nIn) sink.push(i, 1);
+    }
+  }
+}
+
+/**
+ * Nearest-neighbour resampling: output o copies floor(o * num / den), the
+ * source index PyTorch and Keras compute from the scale (num/den = 1/scale).
+ */
+export class NearestRule implements AxisRule {
+  readonly periodOut: number;
+  readonly periodIn: number;
+  constructor(
+    readonly nIn: number,
+    readonly nOut: number,
+    readonly num: number,
+    readonly den: number,
+  ) {
+    const g = gcd(num, den) || 1;
+    this.periodOut = den / g;
+    this.periodIn = num / g;
+  }
+
+  virtual(o: number, sink: TapSink): void {
+    sink.push(floorDiv(o * this.num, this.den), 1);
+  }
+
+  real(o: number, sink: TapSink): void {
+    sink.push(Math.min(floorDiv(o * this.num, this.den), this.nIn - 1), 1);
+  }
+}
+
+/**
+ * Linear interpolation (one axis of bilinear/trilinear), in exact rational
+ * arithmetic: source position = (a*o + b) / c. With align_corners=False
+ * src = (o + 0.5) * nIn/nOut - 0.5; with True src = o * (nIn-1)/(nOut-1).
+ * Weights are the interpolation weights, so each output is a copy spread over
+ * its two neighbours.
+ */
+export class LinearRule implements AxisRule {
+  readonly periodOut: number;
+  readonly periodIn: number;
+  private readonly a: number;
+  private readonly b: number;
+  private readonly c: number;
+  constructor(
+    readonly nIn: number,
+    readonly nOut: number,
+    readonly alignCorners: boolean,
+  ) {
+    if (alignCorners) {
+      this.a = nOut > 1 ? nIn - 1 : 0;
+      this.b = 0;
+      this.c = nOut > 1 ? nOut - 1 : 1;
+    } else {
+      this.a = 2 * nIn;
+      this.b = nIn - nOut;
+      this.c = 2 * nOut;
+    }
+    const g = gcd(this.a, this.c) || 1;
+    this.periodOut = this.a === 0 ? 1 : this.c / g;
+    this.periodIn = this.a === 0 ? 0 : this.a / g;
+  }
+
+  private taps(o: number, sink: TapSink, clamp: boolean): void {
+    let num = this.a * o + this.b;
+    // PyTorch's area_pixel_compute_source_index clamps a negative source to 0.
+    if (clamp && num < 0) num = 0;
+    const i0 = floorDiv(num, this.c);
+    const frac = num - i0 * this.c;
+    const w1 = frac / this.c;
+    const w0 = 1 - w1;
+    let i1 = i0 + 1;
+    if (clamp && i1 > this.nIn - 1) i1 = this.nIn - 1;
+    if (i1 === i0) {
+      sink.push(i0, 1);
+      return;
+    }
+    if (w0 > 0) sink.push(i0, w0);
+    if (w1 > 0) sink.push(i1, w1);
+  }
+
+  virtual(o: number, sink: TapSink): void {
+    this.taps(o, sink, false);
+  }
+
+  real(o: number, sink: TapSink): void {
+    this.taps(o, sink, true);
+  }
+}
+
+/** A fixed gather: output o reads table[o] (weights included); periodic outside [0, nOut). */
+export class TableRule implements AxisRule {
+  readonly scrambled = true;
+  readonly periodOut: number;
+  readonly periodIn: number;
+  constructor(
+    readonly nIn: number,
+    readonly nOut: number,
+    private readonly idx: number[][],
+    private readonly weight: number[][],
+  ) {
+    this.periodOut = nOut;
+    this.periodIn = nIn;
+  }
+
+  virtual(o: number, sink: TapSink): void {
+    const r = mod(o, this.nOut);
+    const shift = ((o - r) / this.nOut) * this.nIn;
+    const idx = this.idx[r]!;
+    const w = this.weight[r]!;
+    for (let t = 0; t < idx.length; t++) sink.push(idx[t]! + shift, w[t]!);
+  }
+
+  real(o: number, sink: TapSink): void {
+    const idx = this.idx[o]!;
+    const w = this.weight[o]!;
+    for (let t = 0; t < idx.length; t++) sink.push(idx[t]!, w[t]!);
+  }
+}
+
+/** Output o reads input o + offset (crops, and the identity with offset 0). */
+export class ShiftRule implements AxisRule {
+  readonly periodOut = 1;
+  readonly periodIn = 1;
+  constructor(
+    readonly nIn: number,
+    readonly nOut: number,
+    readonly offset: number,
+  ) {}
+
+  virtual(o: number, sink: TapSink): void {
+    sink.push(o + this.offset, 1);
+  }
+
+  real(o: number, sink: TapSink): void {
+    const i = o + this.offset;
+    if (i >= 0 && i < this.nIn) sink.push(i, 1);
+  }
+}
+
+/** An input of size 1 broadcast to every output (a squeeze-and-excitation gate). */
+export class BroadcastRule implements AxisRule {
+  readonly global = true;
+  readonly nIn = 1;
+  readonly periodOut = 1;
+  readonly periodIn = 0;
+  constructor(readonly nOut: number) {}
+
+  virtual(_o: number, sink: TapSink): void {
+    sink.push(0, 1);
+  }
+
+  real(_o: number, sink: TapSink): void {
+    sink.push(0, 1);
+  }
+}
+
+/** Every output unit reads every input unit (global pooling, dense, flatten). */
+export class GlobalRule implements AxisRule {
+  readonly global = true;
+  readonly nOut = 1;
+  readonly periodOut = 1;
+  readonly periodIn: number;
+  constructor(readonly nIn: number) {
+    this.periodIn = nIn;
+  }
+
+  virtual(o: number, sink: TapSink): void {
+    const base = o * this.nIn;
+    for (let i = 0; i < this.nIn; i++) sink.push(base + i, 1);
+  }
+
+  real(_o: number, sink: TapSink): void {
+    for (let i = 0; i < this.nIn; i++) sink.push(i, 1);
+  }
+}
+
+/**
+ * Darknet shortcut_cpu between maps of different sizes:
+ * for i < min(w1, w2): out[i*sample] += add[i*stride], with
+ * stride = max(w1/w2, 1) and sample = max(w2/w1, 1) in integer division.
+ */
+export class DarknetSampleRule implements AxisRule {
+  readonly stride: number;
+  readonly sample: number;
+  readonly periodOut: number;
+  readonly periodIn: number;
+  private readonly count: number;
+  constructor(
+    readonly nIn: number,
+    readonly nOut: number,
+  ) {
+    this.stride = Math.max(Math.trunc(nIn / nOut), 1);
+    this.sample = Math.max(Math.trunc(nOut / nIn), 1);
+    this.count = Math.min(nIn, nOut);
+    this.periodOut = this.sample;
+    this.periodIn = this.stride;
+  }
+
+  virtual(o: number, sink: TapSink): void {
+    if (mod(o, this.sample) === 0) sink.push((o / this.sample) * this.stride, 1);
+  }
+
+  real(o: number, sink: TapSink): void {
+    if (o % this.sample !== 0) return;
+    const i = o / this.sample;
+    if (i < this.count && i * this.stride < this.nIn) sink.push(i * this.stride, 1);
+  }
+}
+
+/**
+ * The gather of pjreddie/darknet's reorg along the height axis, derived from
+ * reorg_cpu(input, w, h, c, batch, stride, forward=0, output) called with the
+ * input's own dimensions (reorg_layer.c): output element in_index = i + w*(j + h*k)
+ * reads input element out_index = w2 + w*s*(h2 + h*s*c2) with w2 = i*s + off%s,
+ * h2 = j*s + off/s. Reading both flat indices back as positions of the
+ * (w/s, h/s) output and the (w, h) input, with w and h multiples of s:
+ * - width: output column ox reads input columns s*ox .. s*ox + s-1 (clean);
+ * - height: with t = floor(i / (w/s)), output row oy = (t + s*j) mod (h/s)
+ *   reads input row (t + s*s*j + s*q) mod h, q = off/s.
+ * Each (t, q, j) is one copy of c/s^2 channels, so with one channel the weight
+ * is 1/s^2 and every input row is read with total weight 1, as in a clean
+ * space-to-depth.
+ */
+export function pjreddieReorgRows(h: number, s: number): { idx: number[][]; weight: number[][] } {
+  const oh = h / s;
+  const rows = new Map<number, number>();
+  const idx: number[][] = [];
+  const weight: number[][] = [];
+  for (let oy = 0; oy < oh; oy++) {
+    rows.clear();
+    for (let t = 0; t < s; t++) {
+      for (let j = 0; j < h; j++) {
+        if ((t + s * j) % oh !== oy) continue;
+        for (let q = 0; q < s; q++) {
+          const y = (t + s * s * j + s * q) % h;
+          rows.set(y, (rows.get(y) ?? 0) + 1 / (s * s));
+        }
+      }
+    }
+    const keys = [...rows.keys()].sort((a, b) => a - b);
+    idx.push(keys);
+    weight.push(keys.map((k) => rows.get(k)!));
+  }
+  return { idx, weight };
+}
+
+/** Reads nothing: an input that only lends its shape (Caffe Crop's reference blob). */
+export class EmptyRule implements AxisRule {
+  readonly periodOut = 1;
+  readonly periodIn = 0;
+  constructor(
+    readonly nIn: number,
+    readonly nOut: number,
+  ) {}
+  virtual(): void {}
+  real(): void {}
+}
+
+/** True when the rule copies input i to output i, so values and fields pass through unchanged. */
+export function isIdentityRule(rule: AxisRule): boolean {
+  if (rule.nIn !== rule.nOut) return false;
+  if (rule instanceof ShiftRule) return rule.offset === 0;
+  if (rule instanceof WindowRule) return rule.kernel === 1 && rule.stride === 1 && rule.before === 0;
+  return false;
+}
+
+/** Smallest and largest input index the virtual taps of outputs lo..hi read. */
+export function virtualTapHull(rule: AxisRule, lo: number, hi: number, sink: TapSink): [number, number] | null {
+  let min = Infinity;
+  let max = -Infinity;
+  const visit = (o: number) => {
+    sink.reset();
+    rule.virtual(o, sink);
+    for (let t = 0; t < sink.length; t++) {
+      const i = sink.idx[t]!;
+      if (i < min) min = i;
+      if (i > max) max = i;
+    }
+  };
+  if (rule.scrambled || rule.global) {
+    for (let o = lo; o <= hi; o++) visit(o);
+  } else {
+    // Taps move forward with the output: the ends bound the range (a few
+    // outputs at each end, since a transposed convolution's output may read nothing).
+    const span = Math.max(1, rule.periodOut);
+    for (let o = lo; o <= Math.min(hi, lo + span); o++) visit(o);
+    for (let o = Math.max(lo, hi - span); o <= hi; o++) visit(o);
+  }
+  return min <= max ? [min, max] : null;
+}

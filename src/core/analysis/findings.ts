@@ -1,0 +1,512 @@
+import { finding, type Finding, type FindingFix } from '../graph/findings';
+import type { LayerNode, ModelGraph, SourceRange } from '../graph/ir';
+import { inferGeometry, type Geometry, type NodeGeometry } from './geometry';
+import { countCover } from './intervals';
+import { pathMetrics } from './metrics';
+import type { ModelAnalysis } from './session';
+
+export interface FindingOptions {
+  edgeRatioThreshold: number;
+  /** whether the input size is written in the file (only then can a quick fix change it) */
+  inputFromFile: boolean;
+}
+
+const AXIS_NAMES: Record<number, string[]> = { 1: ['length'], 2: ['rows', 'columns'], 3: ['frames', 'rows', 'columns'] };
+
+function pct(x: number): string {
+  if (x === 0) return '0%';
+  if (x < 0.001) return `${(x * 100).toExponential(1)}%`;
+  return `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%`;
+}
+
+function num(x: number, digits = 3): string {
+  return Number.isInteger(x) ? String(x) : x.toFixed(digits).replace(/0+$/, '').replace(/\.$/, '');
+}
+
+function fmtSize(size: number[]): string {
+  return size.join('x');
+}
+
+function rangeOf(node: LayerNode, ...keys: string[]): SourceRange | null {
+  for (const k of keys) {
+    const r = node.keyRanges?.[k];
+    if (r) return r;
+  }
+  return node.origin;
+}
+
+/** "0-2, 7, 221-223", or "every 2nd from 1 to 223" for long regular lists. */
+export function describeIndices(list: number[]): string {
+  if (list.length === 0) return '';
+  if (list.length >= 4) {
+    const step = list[1]! - list[0]!;
+    if (step > 1 && list.every((v, i) => i === 0 || v - list[i - 1]! === step)) {
+      const ord = step === 2 ? '2nd' : step === 3 ? '3rd' : `${step}th`;
+      return `every ${ord} from ${list[0]} to ${list[list.length - 1]}`;
+    }
+  }
+  const parts: string[] = [];
+  let i = 0;
+  while (i < list.length) {
+    let j = i;
+    while (j + 1 < list.length && list[j + 1] === list[j]! + 1) j++;
+    parts.push(i === j ? String(list[i]) : `${list[i]}-${list[j]}`);
+    i = j + 1;
+  }
+  if (parts.length > 6) return `${parts.slice(0, 6).join(', ')}, …`;
+  return parts.join(', ');
+}
+
+/** Where the pixels with mask[p] set are, in words: whole rows, whole columns, then the rest. */
+export function describePixels(mask: Uint8Array, shape: number[]): string {
+  if (shape.length === 1) {
+    const list: number[] = [];
+    for (let i = 0; i < mask.length; i++) if (mask[i]) list.push(i);
+    return `samples ${describeIndices(list)}`;
+  }
+  if (shape.length === 2) {
+    const [h, w] = shape as [number, number];
+    const rows: number[] = [];
+    const cols: number[] = [];
+    for (let y = 0; y < h; y++) {
+      let all = true;
+      for (let x = 0; x < w && all; x++) all = mask[y * w + x] === 1;
+      if (all) rows.push(y);
+    }
+    for (let x = 0; x < w; x++) {
+      let all = true;
+      for (let y = 0; y < h && all; y++) all = mask[y * w + x] === 1;
+      if (all) cols.push(x);
+    }
+    const rowSet = new Set(rows);
+    const colSet = new Set(cols);
+    const rest: string[] = [];
+    let restCount = 0;
+    for (let y = 0; y < h; y++) {
+      if (rowSet.has(y)) continue;
+      for (let x = 0; x < w; x++) {
+        if (!mask[y * w + x] || colSet.has(x)) continue;
+        restCount++;
+        if (rest.length < 3) rest.push(`(${y}, ${x})`);
+      }
+    }
+    const parts: string[] = [];
+    if (rows.length) parts.push(`${rows.length === 1 ? 'row' : 'rows'} ${describeIndices(rows)}`);
+    if (cols.length) parts.push(`${cols.length === 1 ? 'column' : 'columns'} ${describeIndices(cols)}`);
+    if (restCount) parts.push(`${restCount} ${parts.length ? 'more ' : ''}pixels such as ${rest.join(', ')}`);
+    return parts.join(' and ');
+  }
+  let count = 0;
+  let firstAt = -1;
+  for (let i = 0; i < mask.length; i++) {
+    if (mask[i]) {
+      count++;
+      if (firstAt < 0) firstAt = i;
+    }
+  }
+  const coord: number[] = [];
+  let r = firstAt;
+  for (let a = shape.length - 1; a >= 0; a--) {
+    coord.unshift(r % shape[a]!);
+    r = Math.floor(r / shape[a]!);
+  }
+  return `${count} voxels, the first at (${coord.join(', ')})`;
+}
+
+function windowOf(g: NodeGeometry): { kernel: number[]; stride: number[]; dilation: number[]; ceil: unknown } | null {
+  const s = g.node.spec;
+  if (s.op === 'conv' || s.op === 'pool') return s.window;
+  return null;
+}
+
+/** Rows of a layer's real input that its windows never read, per axis, from floor division. */
+export function droppedRows(g: NodeGeometry, inputSize: number[]): number[] | null {
+  const w = windowOf(g);
+  if (!w || w.ceil || !g.padBefore || !g.padAfter) return null;
+  return inputSize.map((n, a) => {
+    const e = w.dilation[a]! * (w.kernel[a]! - 1) + 1;
+    const span = n + g.padBefore![a]! + g.padAfter![a]! - e;
+    const rem = span % w.stride[a]!;
+    return Math.max(0, rem - g.padAfter![a]!);
+  });
+}
+
+function inputSizeOf(geometry: Geometry, g: NodeGeometry): number[] | null {
+  const src = geometry.byId.get(g.node.inputs[0] ?? '');
+  return src ? src.size : null;
+}
+
+/** Layers that drop input rows by floor division, with how many per axis. */
+function droppingLayers(geometry: Geometry): Array<{ g: NodeGeometry; dropped: number[]; inputSize: number[] }> {
+  const out: Array<{ g: NodeGeometry; dropped: number[]; inputSize: number[] }> = [];
+  for (const g of geometry.nodes) {
+    const inputSize = inputSizeOf(geometry, g);
+    if (!inputSize || !g.spatial) continue;
+    const dropped = droppedRows(g, inputSize);
+    if (dropped && dropped.some((d) => d > 0)) out.push({ g, dropped, inputSize });
+  }
+  return out;
+}
+
+/**
+ * The nearest input sizes below and above the current one where no layer
+ * drops rows. A square input moves all axes together; otherwise each axis is
+ * searched on its own. Only sizes at which every layer still has a shape count.
+ */
+export function alignedSizes(graph: ModelGraph, input: number[], layerCount: number, radius = 256): number[][] {
+  const axesAll = input.map((_, a) => a);
+  const cache = new Map<string, Array<{ dropped: number[] }> | null>();
+  const exact = (size: number[], axes: number[]) => {
+    const key = size.join('x');
+    let dropping = cache.get(key);
+    if (dropping === undefined) {
+      const geometry = inferGeometry(graph, size);
+      dropping = geometry.nodes.length < layerCount ? null : droppingLayers(geometry);
+      cache.set(key, dropping);
+    }
+    return dropping !== null && dropping.every((l) => axes.every((a) => l.dropped[a] === 0));
+  };
+  const search = (dir: number, axes: number[]): number[] | null => {
+    for (let d = 1; d <= radius; d++) {
+      const n = input[axes[0]!]! + dir * d;
+      if (n < 1) return null;
+      const candidate = input.slice();
+      for (const a of axes) candidate[a] = n;
+      if (exact(candidate, axes)) return candidate;
+    }
+    return null;
+  };
+  const square = input.every((n) => n === input[0]);
+  const found: number[][] = [];
+  for (const dir of [-1, 1]) {
+    if (square) {
+      const c = search(dir, axesAll);
+      if (c) found.push(c);
+      continue;
+    }
+    const combined = input.slice();
+    let ok = true;
+    for (const a of axesAll) {
+      const c = search(dir, [a]);
+      if (c) combined[a] = c[a]!;
+      else if (!exact(input, [a])) ok = false;
+    }
+    if (ok && exact(combined, axesAll)) found.push(combined);
+  }
+  return found;
+}
+
+function inputSizeFixes(node: LayerNode | undefined, sizes: number[][]): FindingFix[] {
+  if (!node?.valueRanges) return [];
+  const fixes: FindingFix[] = [];
+  for (const size of sizes) {
+    const seen = new Set<string>();
+    for (let a = 0; a < size.length; a++) {
+      const r = node.valueRanges[`inputSize:${a}`];
+      if (!r) return fixes;
+      const key = `${r.start.line}:${r.start.character}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      fixes.push({ title: `Use input size ${fmtSize(size)}`, range: r, newText: String(size[a]) });
+    }
+  }
+  return fixes;
+}
+
+function nameOf(analysis: ModelAnalysis, id: string): string {
+  return analysis.geometry.byId.get(id)?.node.name ?? id;
+}
+
+function listNames(analysis: ModelAnalysis, ids: string[]): string {
+  const names = ids.map((id) => nameOf(analysis, id));
+  return names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
+}
+
+/** The first layer before the targets whose own coverage already misses one of the pixels in `dead`. */
+function firstLosing(analysis: ModelAnalysis, targets: string[], dead: number[], shape: number[]): NodeGeometry | null {
+  for (const id of analysis.ancestors(targets)) {
+    const g = analysis.geometry.byId.get(id)!;
+    if (g.node.spec.op === 'input' || !g.spatial) continue;
+    const support = analysis.support(id);
+    if (support.length === 1) {
+      const zeros = support[0]!.axes.map((col, a) => countCover(col, shape[a]!));
+      const rank = shape.length;
+      for (const p of dead) {
+        let r = p;
+        for (let a = rank - 1; a >= 0; a--) {
+          const c = r % shape[a]!;
+          r = Math.floor(r / shape[a]!);
+          if (zeros[a]![c] === 0) return g;
+        }
+      }
+    } else {
+      const cov = analysis.coverage([id]);
+      if (dead.some((p) => cov[p] === 0)) return g;
+    }
+  }
+  return null;
+}
+
+function deadPixelFinding(analysis: ModelAnalysis, finals: string[]): Finding | null {
+  const shape = analysis.input;
+  const cov = analysis.coverage(finals);
+  const dead: number[] = [];
+  const mask = new Uint8Array(cov.length);
+  for (let i = 0; i < cov.length; i++) {
+    if (cov[i] === 0) {
+      dead.push(i);
+      mask[i] = 1;
+    }
+  }
+  if (dead.length === 0) return null;
+  const cause = firstLosing(analysis, finals, dead, shape);
+  let why = '';
+  const fixes: FindingFix[] = [];
+  let range: SourceRange | null = null;
+  if (cause) {
+    range = rangeOf(cause.node, 'stride');
+    const w = windowOf(cause);
+    const inputSize = inputSizeOf(analysis.geometry, cause);
+    const dropped = inputSize ? droppedRows(cause, inputSize) : null;
+    if (w && w.stride.some((s, a) => s > w.dilation[a]! * (w.kernel[a]! - 1) + 1)) {
+      const a = w.stride.findIndex((s, k) => s > w.dilation[k]! * (w.kernel[k]! - 1) + 1);
+      why = `: its stride ${w.stride[a]} is larger than its ${w.dilation[a]! * (w.kernel[a]! - 1) + 1}-pixel window, so the pixels between windows are skipped`;
+      const kr = cause.node.valueRanges?.kernel;
+      if (kr && w.kernel.every((k) => k === w.kernel[0]) && w.stride.every((s) => s === w.stride[0]) && w.dilation.every((d) => d === 1)) {
+        fixes.push({ title: `Set the kernel to ${w.stride[0]} so the windows tile the input`, range: kr, newText: String(w.stride[0]) });
+      }
+    } else if (dropped && dropped.some((d) => d > 0)) {
+      const names = AXIS_NAMES[shape.length]!;
+      why = `: floor division leaves its last ${dropped
+        .map((d, a) => (d ? `${d} ${names[a]}` : ''))
+        .filter(Boolean)
+        .join(' and ')} unread (see RFL006 for input sizes that avoid it)`;
+    }
+  }
+  const total = cov.length;
+  return finding(
+    'RFL001',
+    `${dead.length} of ${total} input pixels (${pct(dead.length / total)}) reach no unit of ${listNames(analysis, finals)}: ${describePixels(mask, shape)}.${
+      cause ? ` They are first lost at ${cause.node.name}${why}.` : ''
+    }`,
+    range,
+    cause?.node.id ?? finals[0] ?? null,
+    fixes,
+  );
+}
+
+function edgeFinding(analysis: ModelAnalysis, finals: string[], threshold: number): Finding | null {
+  const final = pathMetrics(analysis.pathMap(finals));
+  if (final.edgeRatio === null || final.edgeRatio >= threshold) return null;
+  const candidates = analysis
+    .ancestors(finals)
+    .filter((id) => {
+      const g = analysis.geometry.byId.get(id)!;
+      return g.spatial && g.node.spec.op !== 'input';
+    });
+  const ratios = new Map<number, number>();
+  const ratioAt = (i: number) => {
+    let r = ratios.get(i);
+    if (r === undefined) {
+      r = pathMetrics(analysis.pathMap([candidates[i]!])).edgeRatio ?? 1;
+      ratios.set(i, r);
+    }
+    return r;
+  };
+  // The edge ratio falls with depth: bracket the crossing by galloping from the
+  // first layer, then narrow it by interpolating log(ratio) (bisection when that stalls).
+  let lo = -1;
+  let hi = candidates.length - 1;
+  for (let step = 1, i = 0; i < candidates.length; i += step, step *= 2) {
+    if (ratioAt(i) < threshold) {
+      hi = i;
+      break;
+    }
+    lo = i;
+  }
+  ratios.set(hi, ratioAt(hi));
+  while (hi - lo > 1) {
+    let m = (lo + hi) >> 1;
+    if (lo >= 0) {
+      const a = Math.log(ratioAt(lo));
+      const b = Math.log(Math.max(ratioAt(hi), 1e-300));
+      const t = (Math.log(threshold) - a) / (b - a);
+      const guess = Math.round(lo + t * (hi - lo));
+      if (Number.isFinite(guess)) m = Math.min(hi - 1, Math.max(lo + 1, guess));
+    }
+    if (ratioAt(m) < threshold) hi = m;
+    else lo = m;
+  }
+  const first = analysis.geometry.byId.get(candidates[hi]!);
+  const firstRatio = first ? ratioAt(hi) : null;
+
+  return finding(
+    'RFL002',
+    `Border pixels reach ${listNames(analysis, finals)} through ${pct(final.edgeRatio)} of the paths of the best-served pixel (edge ratio ${num(
+      final.edgeRatio,
+    )} < ${threshold}); corners through ${pct(final.cornerRatio ?? 0)}.${
+      first
+        ? ` The ratio first falls below ${threshold} at ${first.node.name} (${num(firstRatio ?? 0)}). Padding that copies border pixels (reflect, replicate) or fewer layers before the first downsampling keeps the border in play.`
+        : ''
+    }`,
+    first ? rangeOf(first.node) : null,
+    first?.node.id ?? finals[0] ?? null,
+  );
+}
+
+function rippleFindings(analysis: ModelAnalysis, finals: string[]): Finding[] {
+  const out: Finding[] = [];
+  const finalRipple = finals.length === 1 ? (analysis.fields.get(finals[0]!)?.ripple ?? null) : null;
+  for (const g of analysis.geometry.nodes) {
+    const spec = g.node.spec;
+    let kernel: number[] | null = null;
+    let stride: number[] | null = null;
+    let extent: number[] | null = null;
+    if (spec.op === 'conv' || spec.op === 'pool') {
+      kernel = spec.window.kernel;
+      stride = spec.window.stride;
+      extent = kernel.map((k, a) => spec.window.dilation[a]! * (k - 1) + 1);
+    } else if (spec.op === 'convtranspose') {
+      kernel = spec.kernel;
+      stride = spec.stride;
+      extent = kernel.map((k, a) => spec.dilation[a]! * (k - 1) + 1);
+    }
+    if (!kernel || !stride || !extent) continue;
+    const uneven = stride.some((s, a) => s > 1 && extent![a]! > s && extent![a]! % s !== 0);
+    if (!uneven) continue;
+    const ripple = analysis.fields.get(g.node.id)?.ripple ?? null;
+    if (ripple === null || !(ripple > 0 && ripple < 1)) continue;
+    const a = stride.findIndex((s, k) => s > 1 && extent![k]! > s && extent![k]! % s !== 0);
+    const s = stride[a]!;
+    const e = extent[a]!;
+    const what = spec.op === 'convtranspose' ? 'transposed convolution' : 'window';
+    const fixes: FindingFix[] = [];
+    const kr = g.node.valueRanges?.kernel;
+    const dilated = spec.op === 'convtranspose' ? spec.dilation : (spec as { window: { dilation: number[] } }).window.dilation;
+    if (kr && kernel.every((k) => k === kernel![0]) && stride.every((v) => v === s) && dilated.every((d) => d === 1)) {
+      const lower = Math.floor(e / s) * s;
+      const upper = Math.ceil(e / s) * s;
+      for (const k of [upper, lower]) {
+        if (k >= s) fixes.push({ title: `Use kernel ${k} (a multiple of stride ${s})`, range: kr, newText: String(k) });
+      }
+    }
+    out.push(
+      finding(
+        'RFL003',
+        `${g.node.name}: a ${e}-pixel ${what} with stride ${s} covers some input pixels more often than others (ripple ${num(ripple)}: the least covered get ${pct(
+          ripple,
+        )} of the most covered), a checkerboard in the coverage${
+          finalRipple !== null && finals[0] !== g.node.id ? `; at ${nameOf(analysis, finals[0]!)} the ripple is ${num(finalRipple)}` : ''
+        }. A kernel that the stride divides samples evenly.`,
+        rangeOf(g.node, 'stride', 'stride_h'),
+        g.node.id,
+        fixes,
+      ),
+    );
+  }
+  return out;
+}
+
+function fieldFindings(analysis: ModelAnalysis, finals: string[]): Finding[] {
+  const out: Finding[] = [];
+  for (const id of finals) {
+    const field = analysis.fields.get(id);
+    const g = analysis.geometry.byId.get(id);
+    if (!field || !g) continue;
+    if (!field.size.some((r, a) => r < analysis.input[a]!)) continue;
+    out.push(
+      finding(
+        'RFL004',
+        `Each unit of ${g.node.name} sees at most ${fmtSize(field.size)} pixels of the ${fmtSize(
+          analysis.input,
+        )} input: no unit can relate content further apart than its field.`,
+        rangeOf(g.node),
+        id,
+      ),
+    );
+  }
+  return out;
+}
+
+function asymmetricFindings(analysis: ModelAnalysis): Finding[] {
+  const out: Finding[] = [];
+  for (const g of analysis.geometry.nodes) {
+    const spec = g.node.spec;
+    if (spec.op !== 'conv' && spec.op !== 'pool') continue;
+    const padding = spec.window.padding;
+    const rule = padding.kind === 'same' ? `'same' padding (${padding.rule})` : padding.implicitRule;
+    if (!rule || !g.padBefore || !g.padAfter) continue;
+    const inputSize = inputSizeOf(analysis.geometry, g);
+    if (!inputSize) continue;
+    const used = inputSize.map((n, a) => {
+      const w = spec.window;
+      const lastTap = (g.size[a]! - 1) * w.stride[a]! - g.padBefore![a]! + w.dilation[a]! * (w.kernel[a]! - 1);
+      return [g.padBefore![a]!, Math.max(0, Math.min(g.padAfter![a]!, lastTap - (n - 1)))] as [number, number];
+    });
+    const axes = used.map(([b, c], a) => (b !== c ? a : -1)).filter((a) => a >= 0);
+    if (axes.length === 0) continue;
+    const names = AXIS_NAMES[analysis.input.length]!;
+    const [b, c] = used[axes[0]!]!;
+    out.push(
+      finding(
+        'RFL005',
+        `${g.node.name}: ${rule} pads ${b} before and ${c} after along the ${axes.map((a) => names[a]).join(' and ')} of its ${fmtSize(
+          inputSize,
+        )} input, so its windows sit half a pixel off centre towards the ${b > c ? 'start' : 'end'} and the two borders are treated differently.`,
+        rangeOf(g.node, 'padding', 'pad', 'size'),
+        g.node.id,
+      ),
+    );
+  }
+  return out;
+}
+
+function misalignedFinding(analysis: ModelAnalysis, options: FindingOptions): Finding | null {
+  const dropping = droppingLayers(analysis.geometry);
+  if (dropping.length === 0) return null;
+  const names = AXIS_NAMES[analysis.input.length]!;
+  const first = dropping[0]!;
+  // Exact sizes recur with the network's total stride S (n exact => n + S exact), so the nearest ones lie within S.
+  let stride = 1;
+  for (const g of analysis.geometry.nodes) {
+    const field = analysis.fields.get(g.node.id);
+    if (g.spatial && field) for (const j of field.jump) if (Number.isFinite(j)) stride = Math.max(stride, Math.ceil(j));
+  }
+  const suggestions = alignedSizes(analysis.graph, analysis.input, analysis.geometry.nodes.length, Math.min(256, Math.max(8, stride)));
+  const inputNode = analysis.graph.nodes.find((n) => n.spec.op === 'input');
+  const describe = (d: number[]) =>
+    d
+      .map((v, a) => (v ? `${v} ${v === 1 ? names[a]!.replace(/s$/, '') : names[a]}` : ''))
+      .filter(Boolean)
+      .join(' and ');
+  const range = inputNode?.valueRanges?.['inputSize:0'] ? inputNode.valueRanges['inputSize:0'] : (inputNode?.origin ?? null);
+  return finding(
+    'RFL006',
+    `At input ${fmtSize(analysis.input)} ${dropping.length === 1 ? 'one layer drops' : `${dropping.length} layers drop`} rows by floor division: ${
+      first.g.node.name
+    } leaves the last ${describe(first.dropped)} of its ${fmtSize(first.inputSize)} input unread.${
+      suggestions.length ? ` Sizes that keep every stride exact: ${suggestions.map(fmtSize).join(' or ')}.` : ''
+    }`,
+    range,
+    inputNode?.id ?? null,
+    options.inputFromFile ? inputSizeFixes(inputNode, suggestions) : [],
+  );
+}
+
+/** Findings RFL001-RFL006 for an analysed model. */
+export function analysisFindings(analysis: ModelAnalysis, outputs: string[], options: FindingOptions): Finding[] {
+  const finals = analysis.finalSpatialLayers(outputs);
+  const out: Finding[] = [];
+  if (finals.length) {
+    const dead = deadPixelFinding(analysis, finals);
+    if (dead) out.push(dead);
+    const edge = edgeFinding(analysis, finals, options.edgeRatioThreshold);
+    if (edge) out.push(edge);
+  }
+  out.push(...rippleFindings(analysis, finals));
+  out.push(...fieldFindings(analysis, finals));
+  out.push(...asymmetricFindings(analysis));
+  const misaligned = misalignedFinding(analysis, options);
+  if (misaligned) out.push(misaligned);
+  return out;
+}

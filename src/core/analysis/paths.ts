@@ -1,0 +1,330 @@
+import type { Geometry, NodeGeometry } from './geometry';
+import { tapMatrix, type TapMatrix } from './tapMatrix';
+
+/**
+ * Path counts: with every kernel weight 1, one channel, no bias and no
+ * nonlinearity, P_L(p) = d(sum of the units of L) / d(input pixel p). The
+ * network is then linear and separable per axis, so the engine backpropagates
+ * a vector of ones through the transposed per-axis tap matrices:
+ * - as a sum of outer products of per-axis vectors (a chain of layers keeps
+ *   one term; cost O(n) per axis and layer instead of O(n^rank));
+ * - as a dense array once branches have produced more terms than that is
+ *   worth.
+ * Layers that copy their input (activations, 1x1 convolutions, concatenation)
+ * pass the gradient through untouched. Values carry a power-of-two scale, so
+ * depth never overflows float64; while they stay below 2^53 they are exact
+ * integers.
+ */
+export interface PathMap {
+  shape: number[];
+  /** row-major; the path count is values[i] * 2^log2Scale */
+  values: Float64Array;
+  log2Scale: number;
+}
+
+interface SeparableTerm {
+  factors: Float64Array[];
+  exp: number;
+}
+
+type Gradient =
+  | { kind: 'separable'; terms: SeparableTerm[] }
+  | {
+      kind: 'dense';
+      data: Float64Array;
+      exp: number;
+      /** an upper bound of the largest value in data */
+      bound: number;
+      /** false when another gradient shares data: copy before writing */
+      owned: boolean;
+    };
+
+const MAX_SEPARABLE_TERMS = 8;
+/** Rescale when values may leave [0, 2^LIMIT]; far from float64's range, far above 2^53. */
+const RESCALE_LIMIT = 2 ** 256;
+
+/** Caches the tap matrices of a geometry, built on first use. */
+export class TapCache {
+  private readonly cache = new Map<string, TapMatrix>();
+  get(g: NodeGeometry, input: number, axis: number): TapMatrix {
+    const key = `${g.node.id}\u0000${input}\u0000${axis}`;
+    let m = this.cache.get(key);
+    if (!m) {
+      m = tapMatrix(g.rules[input]![axis]!);
+      this.cache.set(key, m);
+    }
+    return m;
+  }
+}
+
+function maxOf(a: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) if (a[i]! > m) m = a[i]!;
+  return m;
+}
+
+/** Multiplies by a power of two so the largest value is near 1; returns the exponent taken out. */
+function rescale(a: Float64Array): number {
+  const m = maxOf(a);
+  if (m === 0 || (m <= RESCALE_LIMIT && m >= 1 / RESCALE_LIMIT)) return 0;
+  const e = Math.floor(Math.log2(m));
+  scaleBy(a, -e);
+  return e;
+}
+
+function scaleBy(a: Float64Array, log2: number): void {
+  if (log2 === 0) return;
+  // Two factors keep each representable for large shifts.
+  const half = Math.trunc(log2 / 2);
+  const f1 = 2 ** half;
+  const f2 = 2 ** (log2 - half);
+  for (let i = 0; i < a.length; i++) a[i] = a[i]! * f1 * f2;
+}
+
+/** y = M^T x along a vector. */
+function transposeVector(m: TapMatrix, x: Float64Array): Float64Array {
+  if (m.identity) return x.slice();
+  const y = new Float64Array(m.nIn);
+  for (const b of m.bands) {
+    const s = b.stride;
+    const off = b.offset;
+    for (let o = b.oLo; o <= b.oHi; o++) y[o * s + off]! += x[o]!;
+  }
+  const { offsets, index, weight } = m;
+  if (index.length) {
+    for (let o = 0; o < m.nOut; o++) {
+      const g = x[o]!;
+      if (g === 0) continue;
+      for (let t = offsets[o]!; t < offsets[o + 1]!; t++) y[index[t]!]! += weight[t]! * g;
+    }
+  }
+  return y;
+}
+
+/** Applies the transposed tap matrix along one axis of a row-major array. */
+export function transposeAlongAxis(m: TapMatrix, data: Float64Array, shape: number[], axis: number): Float64Array {
+  let outer = 1;
+  for (let a = 0; a < axis; a++) outer *= shape[a]!;
+  let inner = 1;
+  for (let a = axis + 1; a < shape.length; a++) inner *= shape[a]!;
+  const nOut = m.nOut;
+  const nIn = m.nIn;
+  const y = new Float64Array(outer * nIn * inner);
+  const { offsets, index, weight, bands } = m;
+  const sparse = index.length > 0;
+  if (inner === 1) {
+    for (let r = 0; r < outer; r++) {
+      const xb = r * nOut;
+      const yb = r * nIn;
+      for (const b of bands) {
+        const s = b.stride;
+        const end = xb + b.oHi;
+        if (s === 1) {
+          const d = yb + b.offset - xb;
+          for (let xo = xb + b.oLo; xo <= end; xo++) y[xo + d]! += data[xo]!;
+        } else {
+          let yi = yb + b.oLo * s + b.offset;
+          for (let xo = xb + b.oLo; xo <= end; xo++, yi += s) y[yi]! += data[xo]!;
+        }
+      }
+      if (sparse) {
+        for (let o = 0; o < nOut; o++) {
+          const g = data[xb + o]!;
+          if (g === 0) continue;
+          for (let t = offsets[o]!; t < offsets[o + 1]!; t++) y[yb + index[t]!]! += weight[t]! * g;
+        }
+      }
+    }
+    return y;
+  }
+  for (let r = 0; r < outer; r++) {
+    const xr = r * nOut * inner;
+    const yr = r * nIn * inner;
+    for (const b of bands) {
+      for (let o = b.oLo; o <= b.oHi; o++) {
+        const xb = xr + o * inner;
+        const yb = yr + (o * b.stride + b.offset) * inner;
+        for (let j = 0; j < inner; j++) y[yb + j]! += data[xb + j]!;
+      }
+    }
+    if (sparse) {
+      for (let o = 0; o < nOut; o++) {
+        const xb = xr + o * inner;
+        for (let t = offsets[o]!; t < offsets[o + 1]!; t++) {
+          const w = weight[t]!;
+          const yb = yr + index[t]! * inner;
+          for (let j = 0; j < inner; j++) y[yb + j]! += w * data[xb + j]!;
+        }
+      }
+    }
+  }
+  return y;
+}
+
+function outerInto(out: Float64Array, factors: Float64Array[], scale: number): void {
+  const rank = factors.length;
+  if (rank === 1) {
+    const f = factors[0]!;
+    for (let i = 0; i < f.length; i++) out[i]! += scale * f[i]!;
+  } else if (rank === 2) {
+    const [f0, f1] = factors as [Float64Array, Float64Array];
+    const n1 = f1.length;
+    for (let i = 0; i < f0.length; i++) {
+      const v = scale * f0[i]!;
+      if (v === 0) continue;
+      const b = i * n1;
+      for (let j = 0; j < n1; j++) out[b + j]! += v * f1[j]!;
+    }
+  } else {
+    const [f0, f1, f2] = factors as [Float64Array, Float64Array, Float64Array];
+    const n1 = f1.length;
+    const n2 = f2.length;
+    for (let i = 0; i < f0.length; i++) {
+      for (let j = 0; j < n1; j++) {
+        const v = scale * f0[i]! * f1[j]!;
+        if (v === 0) continue;
+        const b = (i * n1 + j) * n2;
+        for (let k = 0; k < n2; k++) out[b + k]! += v * f2[k]!;
+      }
+    }
+  }
+}
+
+function product(shape: number[]): number {
+  return shape.reduce((p, n) => p * n, 1);
+}
+
+type Dense = Extract<Gradient, { kind: 'dense' }>;
+
+function densify(g: Gradient, shape: number[]): Dense {
+  if (g.kind === 'dense') return g;
+  const exp = Math.max(...g.terms.map((t) => t.exp));
+  const data = new Float64Array(product(shape));
+  for (const t of g.terms) outerInto(data, t.factors, 2 ** (t.exp - exp));
+  return { kind: 'dense', data, exp, bound: maxOf(data), owned: true };
+}
+
+function addGradients(a: Gradient | undefined, b: Gradient, shape: number[]): Gradient {
+  if (!a) return b;
+  if (a.kind === 'separable' && b.kind === 'separable' && a.terms.length + b.terms.length <= MAX_SEPARABLE_TERMS) {
+    return { kind: 'separable', terms: a.terms.concat(b.terms) };
+  }
+  // Accumulate into whichever dense array we own, else into a fresh copy.
+  let [acc, other] = a.kind === 'dense' && a.owned ? [a, b] : b.kind === 'dense' && b.owned ? [b, a] : [densify(a, shape), b];
+  if (!acc.owned || acc === other) acc = { ...acc, data: acc.data.slice(), owned: true };
+  const od = densify(other, shape);
+  const exp = Math.max(acc.exp, od.exp);
+  if (acc.exp !== exp) scaleBy(acc.data, acc.exp - exp);
+  const f = 2 ** (od.exp - exp);
+  const data = acc.data;
+  const src = od.data;
+  if (f === 1) for (let i = 0; i < data.length; i++) data[i]! += src[i]!;
+  else for (let i = 0; i < data.length; i++) data[i]! += f * src[i]!;
+  let bound = acc.bound * 2 ** (acc.exp - exp) + od.bound * f;
+  let e = 0;
+  if (bound > RESCALE_LIMIT) {
+    e = rescale(data);
+    bound = maxOf(data);
+  }
+  return { kind: 'dense', data, exp: exp + e, bound, owned: true };
+}
+
+/** The gradient arriving at input k of layer g, from the gradient at g's output. */
+function backThrough(g: NodeGeometry, k: number, grad: Gradient, taps: TapCache, inputShape: number[]): Gradient {
+  const rank = g.size.length;
+  const matrices = inputShape.map((_, a) => taps.get(g, k, a));
+  if (matrices.every((m) => m.identity)) {
+    return grad.kind === 'dense' ? { ...grad, owned: false } : grad;
+  }
+  if (grad.kind === 'separable') {
+    const terms: SeparableTerm[] = [];
+    for (const t of grad.terms) {
+      let exp = t.exp;
+      const factors: Float64Array[] = [];
+      let zero = false;
+      for (let a = 0; a < rank; a++) {
+        const m = matrices[a]!;
+        const f = m.identity ? t.factors[a]! : transposeVector(m, t.factors[a]!);
+        exp += m.identity ? 0 : rescale(f);
+        if (maxOf(f) === 0) zero = true;
+        factors.push(f);
+      }
+      if (!zero) terms.push({ factors, exp });
+    }
+    if (terms.length === 0) terms.push({ factors: inputShape.map((n) => new Float64Array(n)), exp: 0 });
+    return { kind: 'separable', terms };
+  }
+  let data = grad.data;
+  let bound = grad.bound;
+  const shape = g.size.slice();
+  // Shrinking axes first keeps the intermediate arrays small.
+  const order = [...Array(rank).keys()].sort((x, y) => inputShape[x]! / shape[x]! - inputShape[y]! / shape[y]!);
+  for (const a of order) {
+    const m = matrices[a]!;
+    if (m.identity) continue;
+    data = transposeAlongAxis(m, data, shape, a);
+    shape[a] = inputShape[a]!;
+    bound *= m.maxColumnSum;
+  }
+  let exp = grad.exp;
+  if (data === grad.data) data = data.slice();
+  if (bound > RESCALE_LIMIT || bound === Infinity) {
+    exp += rescale(data);
+    bound = maxOf(data);
+  }
+  return { kind: 'dense', data, exp, bound, owned: true };
+}
+
+/**
+ * P for the sum of the units of the given layers (several outputs together,
+ * or one layer), over the network input.
+ */
+export function pathMap(geometry: Geometry, targets: string[], taps: TapCache = new TapCache()): PathMap {
+  const inputGeometry = geometry.nodes.find((g) => g.node.spec.op === 'input');
+  const inputShape = geometry.input;
+  const empty = (): PathMap => ({ shape: inputShape.slice(), values: new Float64Array(product(inputShape)), log2Scale: 0 });
+  if (!inputGeometry) return empty();
+  const grads = new Map<string, Gradient>();
+  for (const id of new Set(targets)) {
+    const g = geometry.byId.get(id);
+    if (!g) continue;
+    grads.set(id, { kind: 'separable', terms: [{ factors: g.size.map((n) => new Float64Array(n).fill(1)), exp: 0 }] });
+  }
+  for (let idx = geometry.nodes.length - 1; idx >= 0; idx--) {
+    const g = geometry.nodes[idx]!;
+    const grad = grads.get(g.node.id);
+    if (!grad || g === inputGeometry) continue;
+    grads.delete(g.node.id);
+    g.node.inputs.forEach((id, k) => {
+      const src = geometry.byId.get(id);
+      if (!src || !g.rules[k]) return;
+      const contribution = backThrough(g, k, grad, taps, src.size);
+      grads.set(id, addGradients(grads.get(id), contribution, src.size));
+    });
+  }
+  const at = grads.get(inputGeometry.node.id);
+  if (!at) return empty();
+  const dense = densify(at, inputShape);
+  const values = dense.owned ? dense.data : dense.data.slice();
+  const e = rescale(values);
+  return { shape: inputShape.slice(), values, log2Scale: dense.exp + e };
+}
+
+/** log10 of the largest path count, or null when no path reaches the input. */
+export function peakLog10(map: PathMap): number | null {
+  const m = maxOf(map.values);
+  return m > 0 ? Math.log10(m) + map.log2Scale * Math.log10(2) : null;
+}
+
+/** The map of several layers together from their own maps: P is linear in the units summed. */
+export function sumPathMaps(maps: PathMap[]): PathMap {
+  const exp = Math.max(...maps.map((m) => m.log2Scale));
+  const values = new Float64Array(maps[0]!.values.length);
+  for (const m of maps) {
+    const f = 2 ** (m.log2Scale - exp);
+    const v = m.values;
+    for (let i = 0; i < values.length; i++) values[i]! += f * v[i]!;
+  }
+  const e = rescale(values);
+  return { shape: maps[0]!.shape.slice(), values, log2Scale: exp + e };
+}

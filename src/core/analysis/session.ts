@@ -1,0 +1,121 @@
+import type { ModelGraph } from '../graph/ir';
+import { coverageMap, addCoverage } from './coverage';
+import { inferGeometry, type Geometry, type GeometryOptions } from './geometry';
+import { coverageMetrics, pathMetrics, type LayerMetrics } from './metrics';
+import { pathMap, sumPathMaps, TapCache, type PathMap } from './paths';
+import { receptiveFields, type ReceptiveField } from './receptiveField';
+import { propagateSupports, type FieldSupport } from './supports';
+
+/**
+ * The analysis of one model at one input size: shapes and receptive fields up
+ * front, maps on demand (each is one backward pass), cached tap matrices and
+ * fields shared between them.
+ */
+export class ModelAnalysis {
+  readonly geometry: Geometry;
+  private fieldCache: Map<string, ReceptiveField | null> | null = null;
+  private realSupports: Map<string, FieldSupport> | null = null;
+  private readonly taps = new TapCache();
+  private readonly pathCache = new Map<string, PathMap>();
+
+  constructor(
+    readonly graph: ModelGraph,
+    readonly input: number[],
+    readonly options: GeometryOptions = {},
+  ) {
+    this.geometry = inferGeometry(graph, input, options);
+  }
+
+  /** Receptive field of every layer (computed on first use). */
+  get fields(): Map<string, ReceptiveField | null> {
+    if (!this.fieldCache) this.fieldCache = receptiveFields(this.geometry);
+    return this.fieldCache;
+  }
+
+  /** The same model with another padding mode on every convolution (the what-if). */
+  withPadding(options: GeometryOptions): ModelAnalysis {
+    if (options.padModeOverride === this.options.padModeOverride) return this;
+    return new ModelAnalysis(this.graph, this.input, options);
+  }
+
+  private supports(): Map<string, FieldSupport> {
+    if (!this.realSupports) this.realSupports = propagateSupports(this.geometry, 'real');
+    return this.realSupports;
+  }
+
+  support(id: string): FieldSupport {
+    return this.supports().get(id) ?? [];
+  }
+
+  /** Layers that can be mapped: those whose shape is known. */
+  has(id: string): boolean {
+    return this.geometry.byId.has(id);
+  }
+
+  /** Path counts of the sum of the given layers' units over the input. */
+  pathMap(targets: string[]): PathMap {
+    const unique = [...new Set(targets.filter((t) => this.has(t)))].sort();
+    const key = unique.join('\u0000');
+    let map = this.pathCache.get(key);
+    if (!map) {
+      const singles = unique.map((t) => this.pathCache.get(t));
+      // Linear in the units summed: reuse the layers' own maps when they are there.
+      map =
+        unique.length > 1 && singles.every((m) => m !== undefined)
+          ? sumPathMaps(singles as PathMap[])
+          : pathMap(this.geometry, unique, this.taps);
+      this.pathCache.set(key, map);
+    }
+    return map;
+  }
+
+  /** Coverage counts of the given layers together over the input. */
+  coverage(targets: string[]): Float64Array {
+    if (targets.length === 1) return coverageMap(this.support(targets[0]!), this.input);
+    const out = new Float64Array(this.input.reduce((p, n) => p * n, 1));
+    for (const t of targets) addCoverage(out, this.support(t), this.input);
+    return out;
+  }
+
+  metrics(targets: string[]): LayerMetrics {
+    const ripple = targets.length === 1 ? (this.fields.get(targets[0]!)?.ripple ?? null) : null;
+    return { ...pathMetrics(this.pathMap(targets)), ...coverageMetrics(this.coverage(targets)), ripple };
+  }
+
+  /**
+   * For each output, the nearest layers with spatial extent at or before it
+   * (the last convolution before a classifier's global pooling and dense
+   * layers; a detector's heads themselves).
+   */
+  finalSpatialLayers(outputs: string[]): string[] {
+    const found: string[] = [];
+    const seen = new Set<string>();
+    const visit = (id: string) => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      const g = this.geometry.byId.get(id);
+      if (!g) return;
+      if (g.spatial) {
+        if (!found.includes(id)) found.push(id);
+        return;
+      }
+      for (const i of g.node.inputs) visit(i);
+    };
+    for (const o of outputs) visit(o);
+    return found.filter((id) => this.geometry.byId.get(id)?.node.spec.op !== 'input');
+  }
+
+  /** Layers (in graph order) whose output reaches one of the targets. */
+  ancestors(targets: string[]): string[] {
+    const keep = new Set<string>();
+    const stack = [...targets];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (keep.has(id)) continue;
+      keep.add(id);
+      const g = this.geometry.byId.get(id);
+      if (g) stack.push(...g.node.inputs);
+    }
+    return this.geometry.nodes.map((g) => g.node.id).filter((id) => keep.has(id));
+  }
+}

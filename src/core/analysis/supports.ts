@@ -1,0 +1,151 @@
+import { isIdentityRule, TapSink, type AxisRule } from './axisRules';
+import type { Geometry } from './geometry';
+import { ColumnBuilder, combineColumns, IntervalColumn } from './intervals';
+
+/**
+ * The field of every unit of a layer: which input positions reach it.
+ *
+ * Along a chain of separable layers the field of unit (u0, u1, ...) is a
+ * product of per-axis sets S0(u0) x S1(u1) x ...; where branches meet, the
+ * field is the union of the branches' products, which need not be a product
+ * (a 1x3 and a 3x1 branch give a cross). So a layer's fields are kept as a
+ * short list of product terms, unioned: exact, and one term on most networks.
+ */
+export interface FieldTerm {
+  /** one column per axis: per unit, its set of input positions along that axis */
+  axes: IntervalColumn[];
+  /** reached through a global operation (global pooling, dense, a broadcast gate) */
+  global: boolean;
+}
+
+export type FieldSupport = FieldTerm[];
+
+/** Per axis, the first unit and the number of units to compute. */
+export type UnitRange = Array<[first: number, count: number]>;
+
+export type SupportMode = 'real' | 'virtual';
+
+function propagateColumn(rule: AxisRule, mode: SupportMode, input: IntervalColumn, first: number, count: number, sink: TapSink): IntervalColumn {
+  if (isIdentityRule(rule) && input.has(first) && input.has(first + count - 1)) return input.view(first, count);
+  const out = new ColumnBuilder(first, count);
+  for (let q = first; q < first + count; q++) {
+    sink.reset();
+    if (mode === 'real') rule.real(q, sink);
+    else rule.virtual(q, sink);
+    for (let t = 0; t < sink.length; t++) {
+      if (!(sink.w[t]! > 0)) continue;
+      const i = sink.idx[t]!;
+      if (!input.has(i)) throw new Error(`internal: unit ${i} is outside the computed range of its layer`);
+      for (let k = input.start(i); k < input.end(i); k++) out.add(input.lo[k]!, input.hi[k]!);
+    }
+    out.endUnit();
+  }
+  return out.finish();
+}
+
+function columnEmpty(col: IntervalColumn): boolean {
+  return col.empty;
+}
+
+function termWithin(a: FieldTerm, b: FieldTerm): boolean {
+  return a.axes.every((col, k) => col.within(b.axes[k]!));
+}
+
+/**
+ * Removes terms contained in another (per unit, on every axis) and merges
+ * terms that agree on all axes but one (A x B u A x C = A x (B u C)). A term
+ * reached without a global operation is never absorbed by one that was, so
+ * the periodic pattern of the local field stays measurable.
+ */
+export function simplifyTerms(terms: FieldTerm[]): FieldTerm[] {
+  const list = terms.slice();
+  let changed = true;
+  while (changed) {
+    changed = false;
+    outer: for (let i = 0; i < list.length; i++) {
+      for (let j = 0; j < list.length; j++) {
+        if (i === j) continue;
+        const a = list[i]!;
+        const b = list[j]!;
+        if ((b.global || !a.global) && termWithin(b, a)) {
+          list.splice(j, 1);
+          changed = true;
+          break outer;
+        }
+        if (a.global !== b.global || j < i) continue;
+        let differing = -1;
+        let count = 0;
+        for (let k = 0; k < a.axes.length; k++) {
+          if (!a.axes[k]!.equals(b.axes[k]!)) {
+            differing = k;
+            count++;
+          }
+        }
+        if (count === 1) {
+          const axes = a.axes.slice();
+          axes[differing] = combineColumns(a.axes[differing]!, b.axes[differing]!, 'or');
+          list[i] = { axes, global: a.global };
+          list.splice(j, 1);
+          changed = true;
+          break outer;
+        }
+      }
+    }
+  }
+  return list;
+}
+
+/**
+ * Computes the field terms of every layer, in graph order. In 'real' mode the
+ * units are the layer's own [0, n) and fields are sets of input pixels; in
+ * 'virtual' mode units and positions run over the unbounded axis and `ranges`
+ * says which units to compute (it must include every unit a consumer reads).
+ */
+export function propagateSupports(
+  geometry: Geometry,
+  mode: SupportMode,
+  ranges?: Map<string, UnitRange>,
+): Map<string, FieldSupport> {
+  const out = new Map<string, FieldSupport>();
+  const sink = new TapSink();
+  for (const g of geometry.nodes) {
+    const range: UnitRange = ranges?.get(g.node.id) ?? g.size.map((n) => [0, n] as [number, number]);
+    if (g.node.spec.op === 'input') {
+      const axes = range.map(([first, count]) => {
+        const b = new ColumnBuilder(first, count);
+        for (let q = first; q < first + count; q++) {
+          b.add(q, q);
+          b.endUnit();
+        }
+        return b.finish();
+      });
+      out.set(g.node.id, [{ axes, global: false }]);
+      continue;
+    }
+    // A layer that copies its only input has its input's fields.
+    if (g.node.inputs.length === 1 && g.rules[0]?.every(isIdentityRule)) {
+      const support = out.get(g.node.inputs[0]!);
+      if (support) {
+        out.set(
+          g.node.id,
+          support.map((t) => ({ axes: t.axes.map((c, a) => c.view(range[a]![0], range[a]![1])), global: t.global })),
+        );
+        continue;
+      }
+    }
+    const terms: FieldTerm[] = [];
+    g.node.inputs.forEach((inputId, k) => {
+      const rules = g.rules[k];
+      const support = out.get(inputId);
+      if (!rules || !support) return;
+      const global = rules.some((r) => r.global === true);
+      for (const term of support) {
+        const axes = rules.map((rule, a) => propagateColumn(rule, mode, term.axes[a]!, range[a]![0], range[a]![1], sink));
+        if (axes.some(columnEmpty)) continue;
+        terms.push({ axes, global: term.global || global });
+      }
+    });
+    out.set(g.node.id, simplifyTerms(terms));
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+import { isIdentityRule, paddedSource, ShiftRule, TapSink, WindowRule, type AxisRule } from './axisRules';
+
+/**
+ * The real taps of one axis rule in the form the map engine multiplies with:
+ * runs of outputs that each read one input at a fixed stride and offset
+ * ("bands", one per kernel tap of a window), then whatever is left (padding
+ * copies, resampling, gathers) as a compressed sparse list.
+ */
+export interface Band {
+  /** outputs o in [oLo, oHi] read input o * stride + offset with weight 1 */
+  oLo: number;
+  oHi: number;
+  stride: number;
+  offset: number;
+}
+
+export interface TapMatrix {
+  nIn: number;
+  nOut: number;
+  /** the rule copies input i to output i: nothing to compute */
+  identity: boolean;
+  bands: Band[];
+  /** remaining taps, per output: index[offsets[o] .. offsets[o+1]) with their weights */
+  offsets: Int32Array;
+  index: Int32Array;
+  weight: Float64Array;
+  /** the largest total weight one input receives: a bound on how much values grow */
+  maxColumnSum: number;
+}
+
+export function tapMatrix(rule: AxisRule): TapMatrix {
+  const nIn = rule.nIn;
+  const nOut = rule.nOut;
+  const bands: Band[] = [];
+  const offsets = new Int32Array(nOut + 1);
+  const idx: number[] = [];
+  const w: number[] = [];
+  const colSum = new Float64Array(nIn);
+  const identity = isIdentityRule(rule);
+  if (rule instanceof WindowRule || rule instanceof ShiftRule) {
+    const taps =
+      rule instanceof WindowRule
+        ? Array.from({ length: rule.kernel }, (_, t) => ({ stride: rule.stride, offset: t * rule.dilation - rule.before }))
+        : [{ stride: 1, offset: rule.offset }];
+    for (const { stride, offset } of taps) {
+      // o * stride + offset in [0, nIn)
+      const oLo = Math.max(0, Math.ceil(-offset / stride));
+      const oHi = Math.min(nOut - 1, Math.floor((nIn - 1 - offset) / stride));
+      if (oLo <= oHi) {
+        bands.push({ oLo, oHi, stride, offset });
+        for (let o = oLo; o <= oHi; o++) colSum[o * stride + offset]! += 1;
+      }
+    }
+  }
+  const push = (i: number, wt: number) => {
+    idx.push(i);
+    w.push(wt);
+    colSum[i]! += wt;
+  };
+  if (rule instanceof WindowRule) {
+    // Out-of-range taps: padding copies (reflect, replicate, circular) land on a pixel; zeros read nothing.
+    for (let o = 0; o < nOut; o++) {
+      if (rule.padMode !== 'zeros') {
+        for (let t = 0; t < rule.kernel; t++) {
+          const i = o * rule.stride - rule.before + t * rule.dilation;
+          if ((i < 0 && i >= -rule.before) || (i >= nIn && i < nIn + rule.after)) push(paddedSource(i, nIn, rule.padMode), 1);
+        }
+      }
+      offsets[o + 1] = idx.length;
+    }
+  } else if (!(rule instanceof ShiftRule)) {
+    const sink = new TapSink();
+    for (let o = 0; o < nOut; o++) {
+      sink.reset();
+      rule.real(o, sink);
+      for (let t = 0; t < sink.length; t++) if (sink.w[t]! !== 0) push(sink.idx[t]!, sink.w[t]!);
+      offsets[o + 1] = idx.length;
+    }
+  }
+  let maxColumnSum = 0;
+  for (let i = 0; i < nIn; i++) if (colSum[i]! > maxColumnSum) maxColumnSum = colSum[i]!;
+  return { nIn, nOut, identity, bands, offsets, index: Int32Array.from(idx), weight: Float64Array.from(w), maxColumnSum };
+}

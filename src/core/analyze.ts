@@ -1,0 +1,287 @@
+import { analysisFindings } from './analysis/findings';
+import type { LayerMetrics } from './analysis/metrics';
+import { ModelAnalysis } from './analysis/session';
+import { readerFor, type ModelSource, type ReadOptions } from './formats';
+import { finding, type Finding, type FindingCode, type Severity } from './graph/findings';
+import type { LayerNode, ModelGraph, PadMode, SourceRange } from './graph/ir';
+
+export type InputSource = 'option' | 'file' | 'default';
+export type SeverityOverride = Severity | 'off';
+
+export interface AnalyzeOptions extends ReadOptions {
+  /** An explicit input size (one number for every axis, or one per axis); wins over the file's. */
+  input?: number | number[];
+  /** The size per axis when neither the request nor the file states one (the rfLens default setting). */
+  defaultInput?: number;
+  /** Which model of a file that defines several. */
+  model?: string;
+  /** Force a reader instead of choosing by extension and content. */
+  format?: string;
+  /** What-if: every convolution padded this way. */
+  padding?: PadMode;
+  /** RFL002 threshold on the edge ratio (default 0.25). */
+  edgeRatioThreshold?: number;
+  /** Per-code severity, or 'off' to drop the finding. */
+  severities?: Partial<Record<FindingCode, SeverityOverride>>;
+}
+
+export interface ReceptiveFieldReport {
+  size: number[];
+  jump: number[];
+  start: number[];
+}
+
+export interface LayerReport {
+  id: string;
+  name: string;
+  type: string;
+  op: string;
+  /** 1-based line of the definition, or null */
+  line: number | null;
+  range: SourceRange | null;
+  inputs: string[];
+  /** spatial output size, or null for layers without spatial extent (dense, after global pooling) */
+  output: number[] | null;
+  rf: ReceptiveFieldReport | null;
+  ripple: number | null;
+  /** short description of the spatial parameters ("k3 s2 p1") */
+  params: string;
+}
+
+export interface AnalysisResult {
+  file: string;
+  format: string | null;
+  model: string | null;
+  /** every model the file defines */
+  models: string[];
+  dialect?: string;
+  input: { shape: number[]; source: InputSource } | null;
+  outputs: string[];
+  /** the last layers with spatial extent before the outputs; the findings look at these */
+  finalLayers: string[];
+  layers: LayerReport[];
+  metrics: Record<string, LayerMetrics>;
+  findings: Finding[];
+  graph: ModelGraph | null;
+  /** the engine behind the numbers, for maps on demand */
+  session: ModelAnalysis | null;
+  /** a problem with the request itself (an --input of the wrong rank, an unknown --model) */
+  requestError?: string;
+}
+
+const DEFAULT_INPUT = 224;
+
+export function paramsSummary(node: LayerNode): string {
+  const s = node.spec;
+  const j = (v: number[]) => (v.every((x) => x === v[0]) ? String(v[0]) : v.join('x'));
+  switch (s.op) {
+    case 'conv':
+    case 'pool': {
+      const w = s.window;
+      const parts = [`k${j(w.kernel)}`, `s${j(w.stride)}`];
+      if (w.dilation.some((d) => d !== 1)) parts.push(`d${j(w.dilation)}`);
+      if (w.padding.kind === 'same') parts.push(`same(${w.padding.rule})`);
+      else {
+        const { before, after } = w.padding;
+        if (before.some((p) => p > 0) || after.some((p) => p > 0)) {
+          parts.push(before.every((p, a) => p === after[a]) ? `p${j(before)}` : `p${j(before)}/${j(after)}`);
+        }
+      }
+      if (w.padMode !== 'zeros') parts.push(w.padMode);
+      if (w.ceil) parts.push('ceil');
+      return `${s.op === 'pool' ? `${s.pool} ` : ''}${parts.join(' ')}`;
+    }
+    case 'convtranspose':
+      return `k${j(s.kernel)} s${j(s.stride)} p${j(s.padBefore)}`;
+    case 'upsample':
+      return `${s.mode} ${s.size ? `to ${s.size.join('x')}` : `x${j(s.scale ?? [1])}`}`;
+    case 'spaceToDepth':
+      return `block ${j(s.block)}${s.layout === 'clean' ? '' : ` (${s.layout})`}`;
+    case 'pixelShuffle':
+      return `x${j(s.factor)}`;
+    case 'crop':
+      return s.offset === 'center' ? 'centre' : `offset ${s.offset.join(',')}`;
+    case 'pointwise':
+      return s.kind;
+    case 'unknown':
+      return s.reason;
+    default:
+      return '';
+  }
+}
+
+function resolveInput(graph: ModelGraph, options: AnalyzeOptions): { shape: number[]; source: InputSource } | string {
+  const rank = graph.rank;
+  if (options.input !== undefined) {
+    const list = typeof options.input === 'number' ? [options.input] : options.input;
+    if (list.some((n) => !Number.isInteger(n) || n < 1)) return `input sizes must be positive integers (got ${list.join('x')})`;
+    if (list.length === 1) return { shape: new Array<number>(rank).fill(list[0]!), source: 'option' };
+    if (list.length !== rank) return `the input has ${list.length} axes but ${graph.name} has ${rank} spatial axes`;
+    return { shape: list.slice(), source: 'option' };
+  }
+  if (graph.statedInput && graph.statedInput.length === rank) return { shape: graph.statedInput.slice(), source: 'file' };
+  const n = options.defaultInput && options.defaultInput > 0 ? Math.floor(options.defaultInput) : DEFAULT_INPUT;
+  return { shape: new Array<number>(rank).fill(n), source: 'default' };
+}
+
+function applySeverities(findings: Finding[], overrides: AnalyzeOptions['severities']): Finding[] {
+  if (!overrides) return findings;
+  const out: Finding[] = [];
+  for (const f of findings) {
+    const o = overrides[f.code];
+    if (o === 'off') continue;
+    out.push(o ? { ...f, severity: o } : f);
+  }
+  return out;
+}
+
+function emptyResult(file: string): AnalysisResult {
+  return {
+    file,
+    format: null,
+    model: null,
+    models: [],
+    input: null,
+    outputs: [],
+    finalLayers: [],
+    layers: [],
+    metrics: {},
+    findings: [],
+    graph: null,
+    session: null,
+  };
+}
+
+/**
+ * The one entry point: a model file in, its layers, receptive fields, metrics
+ * and findings out. Never throws: a problem becomes a finding.
+ */
+export function analyze(source: ModelSource, options: AnalyzeOptions = {}): AnalysisResult {
+  const result = emptyResult(source.fileName);
+  try {
+    const reader = readerFor(source, options.format);
+    if (!reader) {
+      result.findings.push(finding('RFL100', `No reader recognises ${source.fileName}.`, null, null));
+      return result;
+    }
+    result.format = reader.format;
+    const read = reader.read(source, options);
+    result.findings.push(...read.findings);
+    result.models = read.models.map((m) => m.name);
+    const graph = options.model ? read.models.find((m) => m.name === options.model) : read.models[0];
+    if (!graph) {
+      if (options.model) result.requestError = `no model named "${options.model}" in ${source.fileName} (it has ${result.models.join(', ') || 'none'})`;
+      return finish(result, options);
+    }
+    result.graph = graph;
+    result.model = graph.name;
+    if (graph.dialect) result.dialect = graph.dialect;
+    const input = resolveInput(graph, options);
+    if (typeof input === 'string') {
+      result.requestError = input;
+      return finish(result, options);
+    }
+    result.input = input;
+    const session = new ModelAnalysis(graph, input.shape, options.padding ? { padModeOverride: options.padding } : {});
+    result.session = session;
+    result.findings.push(...session.geometry.findings);
+    result.outputs = graph.outputs.filter((id) => session.has(id));
+    for (const node of graph.nodes) {
+      const g = session.geometry.byId.get(node.id);
+      const field = session.fields.get(node.id) ?? null;
+      result.layers.push({
+        id: node.id,
+        name: node.name,
+        type: node.type,
+        op: node.spec.op,
+        line: node.origin ? node.origin.start.line + 1 : null,
+        range: node.origin,
+        inputs: node.inputs.slice(),
+        output: g && g.spatial ? g.size.slice() : null,
+        rf: field ? { size: field.size, jump: field.jump, start: field.start } : null,
+        ripple: field?.ripple ?? null,
+        params: paramsSummary(node),
+      });
+    }
+    result.finalLayers = session.finalSpatialLayers(result.outputs);
+    for (const id of [...result.outputs, ...result.finalLayers]) {
+      if (!result.metrics[id]) result.metrics[id] = session.metrics([id]);
+    }
+    result.findings.push(
+      ...analysisFindings(session, result.outputs, {
+        edgeRatioThreshold: options.edgeRatioThreshold ?? 0.25,
+        inputFromFile: input.source === 'file',
+      }),
+    );
+  } catch (e) {
+    result.findings.push(
+      finding('RFL100', `Internal error while analysing ${source.fileName}: ${(e as Error).message ?? String(e)}`, null, null),
+    );
+  }
+  return finish(result, options);
+}
+
+function finish(result: AnalysisResult, options: AnalyzeOptions): AnalysisResult {
+  result.findings = applySeverities(result.findings, options.severities);
+  return result;
+}
+
+export type MapMetric = 'paths' | 'coverage';
+
+export interface InfluenceMap {
+  /** ids of the layers whose units are summed */
+  layers: string[];
+  metric: MapMetric;
+  shape: number[];
+  /** paths divided by their peak; coverage as integer counts */
+  values: Float64Array;
+  /** log10 of the largest path count or coverage; null when nothing reaches the input */
+  peakLog10: number | null;
+}
+
+/** Finds a layer by id, then by name, then by its position in the layer list. */
+export function resolveLayer(result: AnalysisResult, ref: string): string | null {
+  if (result.layers.some((l) => l.id === ref)) return ref;
+  const byName = result.layers.find((l) => l.name === ref);
+  if (byName) return byName.id;
+  if (/^\d+$/.test(ref)) {
+    const idx = Number(ref);
+    if (idx < result.layers.length) return result.layers[idx]!.id;
+  }
+  return null;
+}
+
+/**
+ * The map of a layer (or of several layers together, by default the network's
+ * outputs) over the input, computed on demand.
+ */
+export function influenceMap(
+  result: AnalysisResult,
+  target: 'outputs' | string | string[],
+  metric: MapMetric,
+  options: { padding?: PadMode } = {},
+): InfluenceMap | null {
+  if (!result.session) return null;
+  const session = options.padding ? result.session.withPadding({ padModeOverride: options.padding }) : result.session;
+  const layers = target === 'outputs' ? result.outputs : Array.isArray(target) ? target : [target];
+  if (layers.length === 0 || layers.some((id) => !session.has(id))) return null;
+  if (metric === 'coverage') {
+    const values = session.coverage(layers);
+    let max = 0;
+    for (const v of values) if (v > max) max = v;
+    return { layers, metric, shape: session.input.slice(), values, peakLog10: max > 0 ? Math.log10(max) : null };
+  }
+  const map = session.pathMap(layers);
+  let max = 0;
+  for (const v of map.values) if (v > max) max = v;
+  const values = new Float64Array(map.values.length);
+  if (max > 0) for (let i = 0; i < values.length; i++) values[i] = map.values[i]! / max;
+  return {
+    layers,
+    metric,
+    shape: map.shape.slice(),
+    values,
+    peakLog10: max > 0 ? Math.log10(max) + map.log2Scale * Math.log10(2) : null,
+  };
+}
+

@@ -1,0 +1,510 @@
+import { finding, type Finding } from '../../graph/findings';
+import type { LayerNode, LayerOp, ModelGraph, SourceRange, Window } from '../../graph/ir';
+import type { ModelReader, ModelSource, ReadOptions, ReadResult } from '../reader';
+import { sourceText } from '../reader';
+import { atof, atoi, parseCfg, type CfgOption, type CfgSection } from './cfg';
+import { ALEXEYAB_KEYS, ALEXEYAB_SECTIONS, DARKNET_SECTIONS, type DarknetKind } from './layers';
+
+export type DarknetDialect = 'pjreddie' | 'alexeyab';
+
+/** Reads a section's options with Darknet's semantics: the first occurrence of a key wins, values go through atoi/atof. */
+class SectionOptions {
+  private readonly byKey = new Map<string, CfgOption>();
+
+  constructor(
+    readonly section: CfgSection,
+    private readonly findings: Finding[],
+    private readonly layerId: string,
+  ) {
+    for (const o of section.options) if (!this.byKey.has(o.key)) this.byKey.set(o.key, o);
+  }
+
+  has(key: string): boolean {
+    return this.byKey.has(key);
+  }
+
+  option(key: string): CfgOption | undefined {
+    return this.byKey.get(key);
+  }
+
+  range(key: string): SourceRange {
+    return this.byKey.get(key)?.range ?? this.section.headerRange;
+  }
+
+  int(key: string, fallback: number): number {
+    const o = this.byKey.get(key);
+    if (!o) return fallback;
+    if (!/^[+-]?\d+$/.test(o.value)) {
+      this.findings.push(
+        finding(
+          'RFL100',
+          `${key}=${o.value} is not an integer; Darknet reads it as ${atoi(o.value)}.`,
+          o.range,
+          this.layerId,
+        ),
+      );
+    }
+    return atoi(o.value);
+  }
+
+  float(key: string, fallback: number): number {
+    const o = this.byKey.get(key);
+    return o ? atof(o.value) : fallback;
+  }
+
+  /** A comma-separated integer list such as route's layers=-1,-4. */
+  intList(key: string): number[] | null {
+    const o = this.byKey.get(key);
+    if (!o) return null;
+    return o.value
+      .split(',')
+      .filter((s) => s !== '')
+      .map((s) => atoi(s));
+  }
+
+  /** Value ranges under the IR's format-neutral names (kernel, stride). */
+  valueRanges(names: Record<string, string>): Record<string, SourceRange> {
+    const out: Record<string, SourceRange> = {};
+    for (const [neutral, key] of Object.entries(names)) {
+      const o = this.byKey.get(key);
+      if (o) out[neutral] = o.valueRange;
+    }
+    return out;
+  }
+
+  keyRanges(): Record<string, SourceRange> {
+    const out: Record<string, SourceRange> = {};
+    for (const [k, o] of this.byKey) out[k] = o.range;
+    return out;
+  }
+}
+
+function detectDialect(sections: CfgSection[]): DarknetDialect {
+  for (const s of sections) {
+    if (ALEXEYAB_SECTIONS.has(s.type)) return 'alexeyab';
+    for (const o of s.options) {
+      if (ALEXEYAB_KEYS.has(o.key)) return 'alexeyab';
+      if (s.type === 'route' && o.key === 'groups') return 'alexeyab';
+    }
+  }
+  return 'pjreddie';
+}
+
+function pair(a: number): number[] {
+  return [a, a];
+}
+
+interface LayerContext {
+  index: number;
+  id: string;
+  opts: SectionOptions;
+  section: CfgSection;
+  findings: Finding[];
+  dialect: DarknetDialect;
+  /** Darknet's index arithmetic for `layers=` and `from=`: negative is relative to this layer. */
+  resolveIndex(raw: number, key: string): string | null;
+  previous: string;
+}
+
+function positive(ctx: LayerContext, key: string, value: number): boolean {
+  if (value > 0) return true;
+  ctx.findings.push(
+    finding('RFL100', `${key}=${value} must be positive; this layer is left unresolved.`, ctx.opts.range(key), ctx.id),
+  );
+  return false;
+}
+
+function convSpec(ctx: LayerContext): LayerOp {
+  const o = ctx.opts;
+  const size = o.int('size', 1);
+  const stride = o.int('stride', 1);
+  const strideX = o.int('stride_x', stride);
+  const strideY = o.int('stride_y', stride);
+  let dilation = ctx.dialect === 'alexeyab' ? o.int('dilation', 1) : 1;
+  if (size === 1) dilation = 1;
+  const pad = o.int('pad', 0);
+  let padding = o.int('padding', 0);
+  if (pad) padding = Math.trunc(size / 2);
+  if (!positive(ctx, 'size', size) || !positive(ctx, 'stride', Math.min(strideX, strideY)) || !positive(ctx, 'dilation', dilation)) {
+    return { op: 'unknown', reason: 'invalid convolution parameters' };
+  }
+  if (o.int('antialiasing', 0)) {
+    ctx.findings.push(
+      finding(
+        'RFL100',
+        'antialiasing adds a blur layer after this convolution that is not modelled: the field is 2 strides wider than shown.',
+        o.range('antialiasing'),
+        ctx.id,
+      ),
+    );
+  }
+  // AlexeyAB's im2col_cpu_ext is called with pad*dilation (parser.c keeps `padding` undilated).
+  const applied = padding * dilation;
+  const window: Window = {
+    kernel: pair(size),
+    stride: [strideY, strideX],
+    dilation: pair(dilation),
+    padding: { kind: 'explicit', before: pair(applied), after: pair(applied) },
+    padMode: 'zeros',
+    ceil: false,
+  };
+  return { op: 'conv', window };
+}
+
+function maxpoolSpec(ctx: LayerContext, pool: 'max' | 'avg'): LayerOp {
+  const o = ctx.opts;
+  if (o.int('maxpool_depth', 0)) return { op: 'pointwise', kind: 'maxpool over channels' };
+  const stride = o.int('stride', 1);
+  const strideX = o.int('stride_x', stride);
+  const strideY = o.int('stride_y', stride);
+  const size = o.int('size', stride);
+  if (!positive(ctx, 'size', size) || !positive(ctx, 'stride', Math.min(strideX, strideY))) {
+    return { op: 'unknown', reason: 'invalid pooling parameters' };
+  }
+  // maxpool_layer.c: padding defaults to size-1 in total; the window starts at -padding/2.
+  const total = o.int('padding', size - 1);
+  const before = Math.trunc(total / 2);
+  if (o.int('antialiasing', 0)) {
+    ctx.findings.push(
+      finding('RFL100', 'antialiasing adds a blur layer after this pool that is not modelled.', o.range('antialiasing'), ctx.id),
+    );
+  }
+  const window: Window = {
+    kernel: pair(size),
+    stride: [strideY, strideX],
+    dilation: pair(1),
+    padding: {
+      kind: 'explicit',
+      before: pair(before),
+      after: pair(total - before),
+      ...(o.has('padding') ? {} : { implicitRule: 'Darknet maxpool default padding=size-1' }),
+    },
+    padMode: 'zeros',
+    ceil: false,
+  };
+  return { op: 'pool', pool, window };
+}
+
+function localSpec(ctx: LayerContext): LayerOp {
+  const o = ctx.opts;
+  const size = o.int('size', 1);
+  const stride = o.int('stride', 1);
+  const pad = o.int('pad', 0);
+  if (!positive(ctx, 'size', size) || !positive(ctx, 'stride', stride)) {
+    return { op: 'unknown', reason: 'invalid local layer parameters' };
+  }
+  // local_layer.c passes the raw pad value to im2col_cpu.
+  const window: Window = {
+    kernel: pair(size),
+    stride: pair(stride),
+    dilation: pair(1),
+    padding: { kind: 'explicit', before: pair(pad), after: pair(pad) },
+    padMode: 'zeros',
+    ceil: false,
+  };
+  return { op: 'conv', window, local: true };
+}
+
+function deconvSpec(ctx: LayerContext): LayerOp {
+  const o = ctx.opts;
+  const size = o.int('size', 1);
+  const stride = o.int('stride', 1);
+  const pad = o.int('pad', 0);
+  let padding = o.int('padding', 0);
+  if (pad) padding = Math.trunc(size / 2);
+  if (!positive(ctx, 'size', size) || !positive(ctx, 'stride', stride)) {
+    return { op: 'unknown', reason: 'invalid deconvolution parameters' };
+  }
+  return {
+    op: 'convtranspose',
+    kernel: pair(size),
+    stride: pair(stride),
+    dilation: pair(1),
+    padBefore: pair(padding),
+    padAfter: pair(padding),
+    outputPadding: pair(0),
+  };
+}
+
+function reorgSpec(ctx: LayerContext, kind: DarknetKind): LayerOp {
+  const o = ctx.opts;
+  const stride = o.int('stride', 1);
+  if (!positive(ctx, 'stride', stride)) return { op: 'unknown', reason: 'invalid reorg stride' };
+  if (o.int('flatten', 0) || o.int('extra', 0)) {
+    ctx.findings.push(
+      finding('RFL100', 'reorg with flatten or extra is not modelled.', ctx.section.headerRange, ctx.id),
+    );
+    return { op: 'unknown', reason: 'reorg flatten/extra' };
+  }
+  if (o.int('reverse', 0)) {
+    if (ctx.dialect === 'alexeyab' && kind === 'reorg') {
+      ctx.findings.push(
+        finding(
+          'RFL100',
+          "AlexeyAB's reverse reorg calls reorg_cpu with the output's dimensions and scrambles rows; it is shown as a clean depth-to-space.",
+          o.range('reverse'),
+          ctx.id,
+        ),
+      );
+    }
+    return { op: 'pixelShuffle', factor: pair(stride) };
+  }
+  const layout =
+    kind === 'reorg3d'
+      ? 'clean'
+      : kind === 'reorgOld' || ctx.dialect === 'pjreddie'
+        ? 'darknet-pjreddie'
+        : 'darknet-alexeyab';
+  return { op: 'spaceToDepth', block: pair(stride), layout };
+}
+
+function buildSpec(kind: DarknetKind, ctx: LayerContext, inputs: string[]): LayerOp {
+  const o = ctx.opts;
+  switch (kind) {
+    case 'conv':
+      return convSpec(ctx);
+    case 'local':
+      return localSpec(ctx);
+    case 'deconv':
+      return deconvSpec(ctx);
+    case 'maxpool':
+      return maxpoolSpec(ctx, 'max');
+    case 'localAvgpool':
+      return maxpoolSpec(ctx, 'avg');
+    case 'avgpool':
+      return { op: 'globalPool' };
+    case 'connected':
+      return { op: 'dense' };
+    case 'pointwise':
+    case 'output':
+      return { op: 'pointwise', kind: ctx.section.type };
+    case 'route': {
+      const list = o.intList('layers');
+      if (!list || list.length === 0) {
+        ctx.findings.push(finding('RFL100', '[route] needs layers=.', ctx.section.headerRange, ctx.id));
+        return { op: 'unknown', reason: 'route without layers' };
+      }
+      inputs.length = 0;
+      for (const raw of list) {
+        const id = ctx.resolveIndex(raw, 'layers');
+        if (id !== null) inputs.push(id);
+      }
+      if (inputs.length === 0) return { op: 'unknown', reason: 'route without valid layers' };
+      // groups/group_id take a slice of channels: spatially the identity.
+      return inputs.length === 1 ? { op: 'pointwise', kind: 'route' } : { op: 'concat', align: 'exact' };
+    }
+    case 'shortcut': {
+      const list = o.intList('from');
+      if (!list || list.length === 0) {
+        ctx.findings.push(finding('RFL100', '[shortcut] needs from=.', ctx.section.headerRange, ctx.id));
+        return { op: 'unknown', reason: 'shortcut without from' };
+      }
+      for (const raw of list) {
+        const id = ctx.resolveIndex(raw, 'from');
+        if (id !== null) inputs.push(id);
+      }
+      return inputs.length > 1 ? { op: 'add', align: 'darknet-sample' } : { op: 'pointwise', kind: 'shortcut' };
+    }
+    case 'scaleChannels':
+    case 'sam': {
+      const list = o.intList('from');
+      const id = list && list.length ? ctx.resolveIndex(list[0]!, 'from') : null;
+      if (id === null) {
+        ctx.findings.push(finding('RFL100', `[${ctx.section.type}] needs a valid from=.`, o.range('from'), ctx.id));
+        return { op: 'unknown', reason: 'missing from' };
+      }
+      inputs.push(id);
+      return { op: 'mul', align: 'exact' };
+    }
+    case 'upsample': {
+      const stride = o.int('stride', 2);
+      if (stride === 0) {
+        ctx.findings.push(finding('RFL100', 'stride=0 is not a valid upsampling factor.', o.range('stride'), ctx.id));
+        return { op: 'unknown', reason: 'upsample stride 0' };
+      }
+      if (stride < 0) {
+        // upsample_layer.c: a negative stride sums stride x stride blocks (reverse upsampling).
+        const s = -stride;
+        return {
+          op: 'pool',
+          pool: 'avg',
+          window: {
+            kernel: pair(s),
+            stride: pair(s),
+            dilation: pair(1),
+            padding: { kind: 'explicit', before: pair(0), after: pair(0) },
+            padMode: 'zeros',
+            ceil: false,
+          },
+        };
+      }
+      return { op: 'upsample', mode: 'nearest', scale: pair(stride), size: null, alignCorners: false };
+    }
+    case 'reorg':
+    case 'reorg3d':
+    case 'reorgOld':
+      return reorgSpec(ctx, kind);
+    case 'crop': {
+      const h = o.int('crop_height', 1);
+      const w = o.int('crop_width', 1);
+      if (!positive(ctx, 'crop_height', h) || !positive(ctx, 'crop_width', w)) {
+        return { op: 'unknown', reason: 'invalid crop size' };
+      }
+      // crop_layer.c at test time: dh = (h - out_h)/2, dw = (w - out_w)/2.
+      return { op: 'crop', offset: 'center', size: [h, w] };
+    }
+    case 'constant':
+      inputs.length = 0;
+      return { op: 'constant' };
+    case 'recurrent':
+      ctx.findings.push(
+        finding(
+          'RFL100',
+          `[${ctx.section.type}] is a recurrent layer; its spatial effect is not modelled and it is treated as the identity.`,
+          ctx.section.headerRange,
+          ctx.id,
+        ),
+      );
+      return { op: 'unknown', reason: 'recurrent layer' };
+  }
+}
+
+function readDarknet(source: ModelSource, options: ReadOptions): ReadResult {
+  const text = sourceText(source);
+  const cfg = parseCfg(text);
+  const findings: Finding[] = cfg.problems.map((p) => finding('RFL100', p.message, p.range, null));
+  const sections = cfg.sections;
+  const name = baseName(source.fileName);
+  if (sections.length === 0) {
+    findings.push(finding('RFL100', 'No [net] section: this is not a Darknet network definition.', null, null));
+    return { models: [], findings };
+  }
+  const dialect: DarknetDialect =
+    options.darknetDialect && options.darknetDialect !== 'auto' ? options.darknetDialect : detectDialect(sections);
+
+  const netSection = sections[0]!;
+  let layerSections = sections.slice(1);
+  let statedInput: number[] | null = null;
+  const inputNode: LayerNode = {
+    id: 'input',
+    name: netSection.header,
+    type: netSection.type,
+    inputs: [],
+    spec: { op: 'input', shape: null },
+    origin: netSection.range,
+  };
+  if (netSection.type === 'net' || netSection.type === 'network') {
+    const netOpts = new SectionOptions(netSection, findings, 'input');
+    const h = netOpts.int('height', 0);
+    const w = netOpts.int('width', 0);
+    if (h > 0 && w > 0) statedInput = [h, w];
+    inputNode.keyRanges = netOpts.keyRanges();
+    inputNode.valueRanges = netOpts.valueRanges({ 'inputSize:0': 'height', 'inputSize:1': 'width' });
+  } else {
+    findings.push(
+      finding(
+        'RFL100',
+        `The first section should be [net]; found ${netSection.header}. It is read as a layer and the input size is not stated.`,
+        netSection.headerRange,
+        null,
+      ),
+    );
+    inputNode.name = '[net]';
+    inputNode.type = 'net';
+    inputNode.origin = null;
+    layerSections = sections;
+  }
+  inputNode.spec = { op: 'input', shape: statedInput };
+
+  const nodes: LayerNode[] = [inputNode];
+  const outputs: string[] = [];
+  layerSections.forEach((section, index) => {
+    const id = String(index);
+    const opts = new SectionOptions(section, findings, id);
+    const previous = index === 0 ? 'input' : String(index - 1);
+    const ctx: LayerContext = {
+      index,
+      id,
+      opts,
+      section,
+      findings,
+      dialect,
+      previous,
+      resolveIndex(raw: number, key: string): string | null {
+        const target = raw < 0 ? index + raw : raw;
+        if (target < 0 || target >= index) {
+          findings.push(
+            finding(
+              'RFL100',
+              `${key}=${raw} refers to layer ${target}, which is not an earlier layer of this network (this is layer ${index}).`,
+              opts.range(key),
+              id,
+            ),
+          );
+          return null;
+        }
+        return String(target);
+      },
+    };
+    const kind = DARKNET_SECTIONS[section.type];
+    const inputs = [previous];
+    let spec: LayerOp;
+    if (!kind) {
+      findings.push(
+        finding(
+          'RFL100',
+          `Unknown layer type ${section.header}: Darknet would stop here. It is treated as the identity so the rest can be analysed.`,
+          section.headerRange,
+          id,
+        ),
+      );
+      spec = { op: 'unknown', reason: `unknown section ${section.header}` };
+    } else {
+      spec = buildSpec(kind, ctx, inputs);
+      if (kind === 'output') outputs.push(id);
+    }
+    nodes.push({
+      id,
+      name: `${section.header} ${index}`,
+      type: section.type,
+      inputs,
+      spec,
+      origin: section.range,
+      keyRanges: opts.keyRanges(),
+      valueRanges:
+        kind === 'conv' || kind === 'maxpool' || kind === 'localAvgpool' || kind === 'local'
+          ? opts.valueRanges({ kernel: 'size', stride: 'stride' })
+          : {},
+    });
+  });
+  if (outputs.length === 0 && nodes.length > 1) outputs.push(nodes[nodes.length - 1]!.id);
+  if (nodes.length === 1) {
+    findings.push(finding('RFL100', 'The network has no layers after [net].', netSection.headerRange, null));
+  }
+  const graph: ModelGraph = {
+    format: 'darknet',
+    name,
+    rank: 2,
+    nodes,
+    outputs,
+    statedInput,
+    dialect,
+  };
+  return { models: [graph], findings };
+}
+
+export function baseName(fileName: string): string {
+  const base = fileName.split(/[\\/]/).pop() ?? fileName;
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) : base;
+}
+
+export const darknetReader: ModelReader = {
+  format: 'darknet',
+  extensions: ['.cfg'],
+  match(source: ModelSource): boolean {
+    const head = sourceText(source).slice(0, 4096);
+    return /^\s*\[(net|network)\]/m.test(head) || /^\s*\[convolutional\]/m.test(head);
+  },
+  read: readDarknet,
+};

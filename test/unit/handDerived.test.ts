@@ -1,0 +1,206 @@
+/**
+ * Cases small enough to derive by hand; each expected value is worked out in
+ * the comment next to it, not produced by the engine.
+ */
+import { strict as assert } from 'node:assert';
+import { ModelAnalysis } from '../../src/core/analysis/session';
+import type { ModelGraph, PadMode } from '../../src/core/graph/ir';
+import { net } from '../support/build';
+
+function paths(graph: ModelGraph, input: number[], targets = graph.outputs): number[] {
+  const m = new ModelAnalysis(graph, input).pathMap(targets);
+  return Array.from(m.values, (v) => v * 2 ** m.log2Scale);
+}
+
+function coverage(graph: ModelGraph, input: number[], targets = graph.outputs): number[] {
+  return Array.from(new ModelAnalysis(graph, input).coverage(targets));
+}
+
+/** Coefficients of (1 + x + ... + x^(k-1))^layers. */
+function multinomialRow(k: number, layers: number): number[] {
+  let row = [1];
+  for (let l = 0; l < layers; l++) {
+    const next = new Array<number>(row.length + k - 1).fill(0);
+    row.forEach((v, i) => {
+      for (let t = 0; t < k; t++) next[i + t] += v;
+    });
+    row = next;
+  }
+  return row;
+}
+
+describe('hand-derived path counts', () => {
+  it('stacked 3-wide kernels without padding give the trinomial triangle', () => {
+    // L valid 3-wide convolutions on 2L+1 pixels leave one unit; the number of
+    // paths from pixel p to it is the coefficient of x^p in (1+x+x^2)^L.
+    for (const L of [1, 2, 3, 6, 10]) {
+      const b = net(1);
+      for (let l = 0; l < L; l++) b.conv(`c${l}`, { k: 3 });
+      const got = paths(b.build(), [2 * L + 1]);
+      assert.deepEqual(got, multinomialRow(3, L));
+    }
+    // (1+x+x^2)^2 = 1 2 3 2 1, spelled out
+    const b = net(1).conv('a', { k: 3 }).conv('b', { k: 3 });
+    assert.deepEqual(paths(b.build(), [5]), [1, 2, 3, 2, 1]);
+  });
+
+  it("stacked 2-wide kernels give Pascal's triangle", () => {
+    const b = net(1);
+    for (let l = 0; l < 5; l++) b.conv(`c${l}`, { k: 2 });
+    assert.deepEqual(paths(b.build(), [6]), [1, 5, 10, 10, 5, 1]);
+  });
+
+  it('2-D without padding: the outer product of the 1-D rows', () => {
+    const b = net(2).conv('a', { k: 3 }).conv('b', { k: 3 });
+    const row = [1, 2, 3, 2, 1];
+    const expected = row.flatMap((r) => row.map((c) => r * c));
+    assert.deepEqual(paths(b.build(), [5, 5]), expected);
+  });
+
+  it('each padding mode on a 3-pixel input, one 3-wide convolution padded by 1', () => {
+    // units read (-1,0,1), (0,1,2), (1,2,3):
+    // zeros: padding reads nothing -> [2,3,2]
+    // reflect: -1 -> 1, 3 -> 1 -> pixel 0 once (u0) + once (u1) = 2; pixel 1: 2 (u0) + 1 + 2 (u2) = 5; pixel 2: 2
+    // replicate: -1 -> 0, 3 -> 2 -> [3,3,3]; circular: -1 -> 2, 3 -> 0 -> [3,3,3]
+    const expected: Record<PadMode, number[]> = {
+      zeros: [2, 3, 2],
+      reflect: [2, 5, 2],
+      replicate: [3, 3, 3],
+      circular: [3, 3, 3],
+    };
+    for (const mode of Object.keys(expected) as PadMode[]) {
+      const g = net(1).conv('c', { k: 3, p: 1, mode }).build();
+      assert.deepEqual(paths(g, [3]), expected[mode], mode);
+    }
+  });
+
+  it('zero same padding, two layers: [5,7,5]', () => {
+    // A^T 1 = [2,3,2]; A^T [2,3,2] = [2+3, 2+3+2, 3+2]
+    const g = net(1).conv('a', { k: 3, p: 1 }).conv('b', { k: 3, p: 1 }).build();
+    assert.deepEqual(paths(g, [3]), [5, 7, 5]);
+  });
+
+  it('the what-if padding override replaces every convolution padding', () => {
+    const g = net(1).conv('a', { k: 3, p: 1 }).build();
+    const m = new ModelAnalysis(g, [3], { padModeOverride: 'replicate' }).pathMap(['a']);
+    assert.deepEqual(Array.from(m.values, (v) => v * 2 ** m.log2Scale), [3, 3, 3]);
+  });
+
+  it('a residual block adds the identity path: 1 + [2,3,3,3,2]', () => {
+    const g = net(1).conv('c', { k: 3, p: 1 }).merge('sum', 'add', ['input', 'c']).build();
+    assert.deepEqual(paths(g, [5]), [3, 4, 4, 4, 3]);
+  });
+
+  it('a concat of two branches adds their paths like a sum', () => {
+    // branch a: 3-wide padded -> [2,3,3,3,2]; branch b: 1-wide -> [1,1,1,1,1]
+    const g = net(1).conv('a', { k: 3, p: 1 }, 'input').conv('b', { k: 1 }, 'input').merge('cat', 'concat', ['a', 'b']).build();
+    assert.deepEqual(paths(g, [5]), [3, 4, 4, 4, 3]);
+  });
+
+  it('ceil mode keeps a last window that floor mode drops', () => {
+    // 2-wide pool of stride 2 on 5 pixels: floor -> 2 windows, pixel 4 unread;
+    // ceil -> ceil(3/2)+1 = 3 windows, the last reads pixel 4 only
+    const floor = net(1).pool('p', { k: 2, s: 2 }).build();
+    assert.deepEqual(paths(floor, [5]), [1, 1, 1, 1, 0]);
+    const ceil = net(1).pool('p', { k: 2, s: 2, ceil: 'always' }).build();
+    assert.deepEqual(paths(ceil, [5]), [1, 1, 1, 1, 1]);
+    assert.deepEqual(new ModelAnalysis(ceil, [5]).geometry.byId.get('p')!.size, [3]);
+  });
+
+  it('ceil mode drops a window that would start in the trailing padding', () => {
+    // k=2 s=2 pad 1 on n=4: ceil((4+2-2)/2)+1 = 3; (3-1)*2 = 4 >= n + pad = 5? no -> 3 windows
+    // k=1 s=2 pad 1 on n=3: ceil((3+2-1)/2)+1 = 3; (3-1)*2 = 4 >= 3+1 -> dropped -> 2
+    const a = net(1).pool('p', { k: 2, s: 2, p: 1, ceil: 'always' }).build();
+    assert.deepEqual(new ModelAnalysis(a, [4]).geometry.byId.get('p')!.size, [3]);
+    const b = net(1).pool('p', { k: 1, s: 2, p: 1, ceil: 'always' }).build();
+    assert.deepEqual(new ModelAnalysis(b, [3]).geometry.byId.get('p')!.size, [2]);
+  });
+
+  it('dilation spreads the taps: a 3-tap kernel of dilation 2 reads every second pixel', () => {
+    const g = net(1).conv('c', { k: 3, d: 2 }).build();
+    assert.deepEqual(paths(g, [5]), [1, 0, 1, 0, 1]);
+    const a = new ModelAnalysis(g, [5]);
+    assert.deepEqual(a.fields.get('c')!.size, [5]);
+  });
+
+  it("asymmetric 'same' padding (TensorFlow rule, stride 2, even input)", () => {
+    // n=4, k=3, s=2: total = (2-1)*2 + 3 - 4 = 1 -> 0 before, 1 after; units read (0,1,2) and (2,3,[4])
+    const g = net(1).conv('c', { k: 3, s: 2, p: 'upper' }).build();
+    assert.deepEqual(paths(g, [4]), [1, 1, 2, 1]);
+    const lower = net(1).conv('c', { k: 3, s: 2, p: 'lower' }).build();
+    // 1 before, 0 after: units read ([-1],0,1) and (1,2,3)
+    assert.deepEqual(paths(lower, [4]), [1, 2, 1, 1]);
+  });
+
+  it('a stride larger than the kernel leaves dead pixels', () => {
+    const g = net(2).conv('c', { k: 1, s: 2 }).build();
+    // units read pixels 0, 2, 4 along each axis: 3x3 = 9 of 36 pixels covered
+    const cov = coverage(g, [6, 6]);
+    assert.equal(cov.filter((c) => c === 0).length, 27);
+    assert.equal(cov.filter((c) => c === 1).length, 9);
+  });
+
+  it('kernel 3 with stride 2: coverage alternates 1, 2 and the ripple is 1/2 per axis', () => {
+    const g1 = net(1).conv('c', { k: 3, s: 2, p: 1 }).build();
+    // n=8: units read (-1,0,1),(1,2,3),(3,4,5),(5,6,7): pixel 0 -> 1, 1 -> 2, 2 -> 1, 3 -> 2 ...
+    assert.deepEqual(coverage(g1, [8]), [1, 2, 1, 2, 1, 2, 1, 1]);
+    assert.equal(new ModelAnalysis(g1, [8]).fields.get('c')!.ripple, 0.5);
+    const g2 = net(2).conv('c', { k: 3, s: 2, p: 1 }).build();
+    assert.equal(new ModelAnalysis(g2, [8, 8]).fields.get('c')!.ripple, 0.25);
+  });
+
+  it('a following 3-wide layer turns the 1:2 ripple into 3:4', () => {
+    // fields of the second layer: [2q-3, 2q+3]; even p is in 3 of them, odd p in 4
+    const g = net(1).conv('a', { k: 3, s: 2, p: 1 }).conv('b', { k: 3, p: 1 }).build();
+    assert.equal(new ModelAnalysis(g, [64]).fields.get('b')!.ripple, 0.75);
+  });
+});
+
+describe('hand-derived receptive fields', () => {
+  it('size, jump and start of a strided chain (Araujo et al. recurrences)', () => {
+    // conv k3 s1 p1: r=3 j=1 start=0; pool k2 s2: r=4 j=2 start=0.5; conv k3 s1 p1: r=4+2*2=8, j=2, start=0.5
+    const g = net(1).conv('a', { k: 3, p: 1 }).pool('b', { k: 2, s: 2 }).conv('c', { k: 3, p: 1 }).build();
+    const f = new ModelAnalysis(g, [16]).fields;
+    assert.deepEqual(f.get('a')!, { ...f.get('a')!, size: [3], jump: [1], start: [0] });
+    assert.deepEqual([f.get('b')!.size, f.get('b')!.jump, f.get('b')!.start], [[4], [2], [0.5]]);
+    assert.deepEqual([f.get('c')!.size, f.get('c')!.jump, f.get('c')!.start], [[8], [2], [0.5]]);
+  });
+
+  it('start is (r-1)/2 minus the effective padding', () => {
+    // k7 s2 p3 then k3 s2 p1: r = 7 + 2*2 = 11, effective padding = 3 + 1*2 = 5, start = 5 - 5 = 0
+    const g = net(1).conv('a', { k: 7, s: 2, p: 3 }).pool('b', { k: 3, s: 2, p: 1 }).build();
+    const f = new ModelAnalysis(g, [32]).fields.get('b')!;
+    assert.deepEqual([f.size, f.jump, f.start], [[11], [4], [0]]);
+  });
+
+  it('the jump is fractional after upsampling', () => {
+    // stride-4 pool then x2 nearest upsampling: units 2q and 2q+1 share a field: jump (n-1 span) = 4*(m-1)/(2m-1)
+    const g = net(1)
+      .pool('p', { k: 4, s: 4 })
+      .add('u', { op: 'upsample', mode: 'nearest', scale: [2], size: null, alignCorners: false })
+      .build();
+    const f = new ModelAnalysis(g, [16]).fields.get('u')!;
+    // pool: 4 units, centres 1.5, 5.5, 9.5, 13.5; upsampled 8 units: first centre 1.5, last 13.5
+    assert.deepEqual(f.jump, [(13.5 - 1.5) / 7]);
+    assert.deepEqual(f.size, [4]);
+  });
+
+  it('on a residual graph the field is the union of the paths (the widest when centred)', () => {
+    const g = net(1).conv('c1', { k: 3, p: 1 }).conv('c2', { k: 3, p: 1 }).merge('sum', 'add', ['input', 'c2']).build();
+    assert.deepEqual(new ModelAnalysis(g, [9]).fields.get('sum')!.size, [5]);
+  });
+
+  it('a squeeze-and-excitation gate makes the field the whole input', () => {
+    const g = net(2)
+      .conv('c', { k: 3, p: 1 })
+      .add('gap', { op: 'globalPool' }, ['c'])
+      .add('fc', { op: 'dense' }, ['gap'])
+      .merge('scale', 'mul', ['c', 'fc'])
+      .build();
+    const a = new ModelAnalysis(g, [10, 10]);
+    // c: units read -1..10 at most; the gate sees every unit of c: field -1 .. 10 -> 12 wide
+    assert.deepEqual(a.fields.get('scale')!.size, [12, 12]);
+    const cov = a.coverage(['scale']);
+    assert.ok(cov.every((c) => c === 100), 'every unit covers every pixel');
+  });
+});
