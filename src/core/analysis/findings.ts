@@ -35,16 +35,11 @@ function rangeOf(node: LayerNode, ...keys: string[]): SourceRange | null {
   return node.origin;
 }
 
-/** "0-2, 7, 221-223", or "every 2nd from 1 to 223" for long regular lists. */
-export function describeIndices(list: number[]): string {
-  if (list.length === 0) return '';
-  if (list.length >= 4) {
-    const step = list[1]! - list[0]!;
-    if (step > 1 && list.every((v, i) => i === 0 || v - list[i - 1]! === step)) {
-      const ord = step === 2 ? '2nd' : step === 3 ? '3rd' : `${step}th`;
-      return `every ${ord} from ${list[0]} to ${list[list.length - 1]}`;
-    }
-  }
+function ordinal(step: number): string {
+  return step === 2 ? '2nd' : step === 3 ? '3rd' : `${step}th`;
+}
+
+function describeRanges(list: number[]): string {
   const parts: string[] = [];
   let i = 0;
   while (i < list.length) {
@@ -57,12 +52,39 @@ export function describeIndices(list: number[]): string {
   return parts.join(', ');
 }
 
+/**
+ * A sorted index list in words, with its noun: "rows 0-2, 7", "row 5", or for
+ * a stride pattern "every 4th row from 2 to 98, and row 99".
+ */
+export function describeIndices(list: number[], noun = 'position', plural = `${noun}s`): string {
+  if (list.length === 0) return '';
+  const plain = (l: number[]) => `${l.length === 1 ? noun : plural} ${describeRanges(l)}`;
+  if (list.length >= 4) {
+    // The longest run with one step above 1 (a stride pattern).
+    let best = { start: 0, length: 1, step: 0 };
+    for (let i = 0; i + 1 < list.length; ) {
+      const step = list[i + 1]! - list[i]!;
+      let j = i + 1;
+      while (j + 1 < list.length && list[j + 1]! - list[j]! === step) j++;
+      if (step > 1 && j - i + 1 > best.length) best = { start: i, length: j - i + 1, step };
+      i = j;
+    }
+    if (best.length >= 4 && best.length * 2 >= list.length) {
+      const run = list.slice(best.start, best.start + best.length);
+      const rest = [...list.slice(0, best.start), ...list.slice(best.start + best.length)];
+      const pattern = `every ${ordinal(best.step)} ${noun} from ${run[0]} to ${run[run.length - 1]}`;
+      return rest.length ? `${pattern}, and ${plain(rest)}` : pattern;
+    }
+  }
+  return plain(list);
+}
+
 /** Where the pixels with mask[p] set are, in words: whole rows, whole columns, then the rest. */
 export function describePixels(mask: Uint8Array, shape: number[]): string {
   if (shape.length === 1) {
     const list: number[] = [];
     for (let i = 0; i < mask.length; i++) if (mask[i]) list.push(i);
-    return `samples ${describeIndices(list)}`;
+    return describeIndices(list, 'sample');
   }
   if (shape.length === 2) {
     const [h, w] = shape as [number, number];
@@ -91,8 +113,12 @@ export function describePixels(mask: Uint8Array, shape: number[]): string {
       }
     }
     const parts: string[] = [];
-    if (rows.length) parts.push(`${rows.length === 1 ? 'row' : 'rows'} ${describeIndices(rows)}`);
-    if (cols.length) parts.push(`${cols.length === 1 ? 'column' : 'columns'} ${describeIndices(cols)}`);
+    if (rows.length && rows.length === cols.length && rows.every((r, i) => r === cols[i])) {
+      parts.push(describeIndices(rows, 'row and column', 'rows and columns'));
+    } else {
+      if (rows.length) parts.push(describeIndices(rows, 'row'));
+      if (cols.length) parts.push(describeIndices(cols, 'column'));
+    }
     if (restCount) parts.push(`${restCount} ${parts.length ? 'more ' : ''}pixels such as ${rest.join(', ')}`);
     return parts.join(' and ');
   }
@@ -275,6 +301,8 @@ function deadPixelFinding(analysis: ModelAnalysis, finals: string[]): Finding | 
       if (kr && w.kernel.every((k) => k === w.kernel[0]) && w.stride.every((s) => s === w.stride[0]) && w.dilation.every((d) => d === 1)) {
         fixes.push({ title: `Set the kernel to ${w.stride[0]} so the windows tile the input`, range: kr, newText: String(w.stride[0]) });
       }
+    } else if (cause.node.spec.op === 'crop' && inputSize) {
+      why = `: it keeps a ${fmtSize(cause.size)} crop of its ${fmtSize(inputSize)} input`;
     } else if (dropped && dropped.some((d) => d > 0)) {
       const names = AXIS_NAMES[shape.length]!;
       why = `: floor division leaves its last ${dropped

@@ -295,6 +295,10 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
           break;
         }
         const spatial = inputs.some((g) => g.spatial);
+        if (spec.op === 'concat' && spec.spatialAxis !== undefined && spatial) {
+          fail(`${node.name}: joining maps along a spatial axis is not modelled.`);
+          break;
+        }
         const size: number[] = [];
         for (let a = 0; a < rank; a++) {
           if (spec.align === 'darknet-sample') size.push(first!.size[a]!);

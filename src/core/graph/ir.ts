@@ -102,7 +102,12 @@ export type LayerOp =
        */
       size: Array<number | 'reference' | 'keep'>;
     }
-  | { op: 'add' | 'mul' | 'concat'; align: MergeAlign }
+  | {
+      op: 'add' | 'mul' | 'concat';
+      align: MergeAlign;
+      /** concat only: the spatial axis joined along, when the file joins along one (only flat inputs can be) */
+      spatialAxis?: number;
+    }
   | { op: 'pointwise'; kind: string }
   | { op: 'globalPool' | 'dense' | 'flatten' }
   /** a value that does not depend on the input pixels (Caffe PriorBox, a loss's label) */

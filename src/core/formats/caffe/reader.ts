@@ -31,10 +31,10 @@ function phaseActive(layer: Pt, phase: string): boolean {
 }
 
 /** Caffe's repeated spatial fields: one value for every axis, or one per axis; _h/_w override in 2-D. */
-function perAxis(p: Pt | undefined, name: string, rank: number, fallback: number): number[] | null {
+function perAxis(p: Pt | undefined, name: string, rank: number, fallback: number, hwPrefix = name): number[] | null {
   if (!p) return new Array<number>(rank).fill(fallback);
-  const h = p.number(`${name}_h`);
-  const w = p.number(`${name}_w`);
+  const h = p.number(`${hwPrefix}_h`);
+  const w = p.number(`${hwPrefix}_w`);
   if (rank === 2 && (h !== undefined || w !== undefined)) {
     const base = p.numbers(name);
     const b = base.length ? base[0]! : fallback;
@@ -185,9 +185,16 @@ function readCaffe(source: ModelSource, options: ReadOptions): ReadResult {
     }
   });
 
+  const isInputLayer = (layer: Pt) => {
+    const t = layer.string('type') ?? '';
+    const type = CAFFE_V1_TYPES[t] ?? t;
+    return CAFFE_TYPES[type] === 'input' || (type === 'Python' && layer.strings('bottom').length === 0);
+  };
+  // A train_val file may declare its data layer for TRAIN only: its size is still the input's.
+  const phaseHasInput = inputNodeId !== null || layerDefs.some((d) => isInputLayer(d.pt) && phaseActive(d.pt, phase));
   for (const def of layerDefs) {
     const layer = def.pt;
-    if (!phaseActive(layer, phase)) continue;
+    if (!phaseActive(layer, phase) && !(!phaseHasInput && inputNodeId === null && isInputLayer(layer))) continue;
     const rawType = layer.string('type') ?? '';
     const type = CAFFE_V1_TYPES[rawType] ?? rawType;
     const name = layer.string('name') ?? `${type || 'layer'}_${def.index}`;
@@ -316,7 +323,7 @@ function buildSpec(
     case 'deconv': {
       const p = layer.message('convolution_param');
       if (!p) return unresolved(`${type} without convolution_param.`);
-      const kernel = perAxis(p, 'kernel_size', rank, 0);
+      const kernel = perAxis(p, 'kernel_size', rank, 0, 'kernel');
       if (rank === 2 && p.number('kernel_h') === undefined && p.numbers('kernel_size').length === 0) {
         return unresolved(`${type} needs kernel_size (or kernel_h and kernel_w).`, p.msg.range);
       }
@@ -351,7 +358,7 @@ function buildSpec(
       const p = layer.message('pooling_param');
       const pool = p?.string('pool') === 'AVE' || p?.string('pool') === '1' || p?.string('pool') === 'STOCHASTIC' ? 'avg' : 'max';
       if (p?.bool('global_pooling')) return { op: 'globalPool' };
-      const kernel = perAxis(p, 'kernel_size', rank, 0);
+      const kernel = perAxis(p, 'kernel_size', rank, 0, 'kernel');
       const pad = perAxis(p, 'pad', rank, 0);
       const stride = perAxis(p, 'stride', rank, 1);
       if (!kernel || !pad || !stride || kernel.some((k) => k <= 0) || stride.some((s) => s <= 0)) {
@@ -416,8 +423,9 @@ function buildSpec(
     case 'concat': {
       const p = layer.message('concat_param');
       const axis = p?.number('axis') ?? p?.number('concat_dim') ?? 1;
+      // Along axis 2 or 3 only flattened inputs (SSD's priors and heads) can be joined; shape inference checks.
       if (type === 'Concat' && (axis >= 2 || (axis < 0 && axis >= -rank))) {
-        return unresolved('Concat along a spatial axis is not modelled; it is treated as the identity of its first input.');
+        return { op: 'concat', align: 'exact', spatialAxis: axis >= 0 ? axis - 2 : rank + axis };
       }
       return inputs.length > 1 ? { op: 'concat', align: 'exact' } : { op: 'pointwise', kind: type };
     }
