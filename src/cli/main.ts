@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import {
   analyze,
   influenceMap,
+  MAX_MAP_PIXELS,
   PAD_MODES,
   resolveLayer,
   type AnalysisResult,
@@ -174,7 +175,12 @@ function run(argv: string[]): number {
     target = id;
   }
   const map = influenceMap(result, target, values.metric as 'paths' | 'coverage', values.padding ? { padding: values.padding as PadMode } : {});
-  if (!map) fail(`layer "${values.layer ?? 'outputs'}" has no shape at this input size, so it has no map`);
+  if (!map) {
+    if (result.input && result.input.shape.reduce((p, n) => p * n, 1) > MAX_MAP_PIXELS) {
+      fail(`the ${result.input.shape.join('x')} input is larger than the ${MAX_MAP_PIXELS} pixels maps are computed for`);
+    }
+    fail(`layer "${values.layer ?? 'outputs'}" has no shape at this input size, so it has no map`);
+  }
   if (values.png) {
     const out = resolve(values.png);
     mkdirSync(dirname(out), { recursive: true });

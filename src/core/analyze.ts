@@ -1,5 +1,6 @@
 import { analysisFindings } from './analysis/findings';
 import type { LayerMetrics } from './analysis/metrics';
+import { workload } from './analysis/geometry';
 import { ModelAnalysis } from './analysis/session';
 import { readerFor, type ModelSource, type ReadOptions } from './formats';
 import { finding, type Finding, type FindingCode, type Severity } from './graph/findings';
@@ -70,6 +71,19 @@ export interface AnalysisResult {
 }
 
 const DEFAULT_INPUT = 224;
+
+/** Maps (and the metrics and findings built on them) are computed up to this many input pixels. */
+export const MAX_MAP_PIXELS = 1 << 22;
+/**
+ * Work limits (see workload() in geometry.ts): YOLOv4 at 608x608 needs 1.1e5
+ * steps for its fields and 9e6 for a map, Dilation10 at 1396x1396 1.8e5 and 6.7e7.
+ */
+const FIELD_WORK_LIMIT = 5e6;
+const MAP_WORK_LIMIT = 1e8;
+
+function mapsFit(shape: number[]): boolean {
+  return shape.reduce((p, n) => p * n, 1) <= MAX_MAP_PIXELS;
+}
 
 export function paramsSummary(node: LayerNode): string {
   const s = node.spec;
@@ -186,9 +200,21 @@ export function analyze(source: ModelSource, options: AnalyzeOptions = {}): Anal
     result.session = session;
     result.findings.push(...session.geometry.findings);
     result.outputs = graph.outputs.filter((id) => session.has(id));
+    const work = workload(session.geometry);
+    const fieldsFit = work.fields <= FIELD_WORK_LIMIT;
+    if (!fieldsFit) {
+      result.findings.push(
+        finding(
+          'RFL100',
+          `This network is too large to analyse at ${input.shape.join('x')} (about ${work.fields.toExponential(1)} steps for the receptive fields); only shapes are shown.`,
+          null,
+          null,
+        ),
+      );
+    }
     for (const node of graph.nodes) {
       const g = session.geometry.byId.get(node.id);
-      const field = session.fields.get(node.id) ?? null;
+      const field = fieldsFit ? (session.fields.get(node.id) ?? null) : null;
       result.layers.push({
         id: node.id,
         name: node.name,
@@ -204,13 +230,29 @@ export function analyze(source: ModelSource, options: AnalyzeOptions = {}): Anal
       });
     }
     result.finalLayers = session.finalSpatialLayers(result.outputs);
-    for (const id of [...result.outputs, ...result.finalLayers]) {
-      if (!result.metrics[id]) result.metrics[id] = session.metrics([id]);
+    if (!fieldsFit) return finish(result, options);
+    const maps = mapsFit(input.shape) && work.maps <= MAP_WORK_LIMIT;
+    if (maps) {
+      for (const id of [...result.outputs, ...result.finalLayers]) {
+        if (!result.metrics[id]) result.metrics[id] = session.metrics([id]);
+      }
+    } else {
+      result.findings.push(
+        finding(
+          'RFL100',
+          mapsFit(input.shape)
+            ? `Maps of this network at ${input.shape.join('x')} would take about ${work.maps.toExponential(1)} steps: receptive fields are shown, but no maps, metrics or map-based findings.`
+            : `The ${input.shape.join('x')} input has more than ${MAX_MAP_PIXELS} pixels: receptive fields are shown, but no maps, metrics or map-based findings.`,
+          null,
+          null,
+        ),
+      );
     }
     result.findings.push(
       ...analysisFindings(session, result.outputs, {
         edgeRatioThreshold: options.edgeRatioThreshold ?? 0.25,
         inputFromFile: input.source === 'file',
+        maps,
       }),
     );
   } catch (e) {
@@ -261,7 +303,7 @@ export function influenceMap(
   metric: MapMetric,
   options: { padding?: PadMode } = {},
 ): InfluenceMap | null {
-  if (!result.session) return null;
+  if (!result.session || !mapsFit(result.session.input) || workload(result.session.geometry).maps > MAP_WORK_LIMIT) return null;
   const session = options.padding ? result.session.withPadding({ padModeOverride: options.padding }) : result.session;
   const layers = target === 'outputs' ? result.outputs : Array.isArray(target) ? target : [target];
   if (layers.length === 0 || layers.some((id) => !session.has(id))) return null;

@@ -2,7 +2,7 @@
  * Receptive Field Lens engine: pure TypeScript, no editor API, no Node
  * built-ins, no DOM, so it runs in Node, in the extension host and in a browser.
  */
-export { analyze, influenceMap, resolveLayer, paramsSummary } from './analyze';
+export { analyze, influenceMap, MAX_MAP_PIXELS, resolveLayer, paramsSummary } from './analyze';
 export type {
   AnalysisResult,
   AnalyzeOptions,

@@ -62,7 +62,9 @@ export function refShapes(graph: ModelGraph, input: number[]): Map<string, RefNo
     const src = ins[0];
     const s = node.spec;
     let r: RefNode | null = null;
-    if (s.op === 'input') r = { size: input.slice(), spatial: true };
+    const resampling = ['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop'].includes(s.op);
+    if (resampling && src && !src.spatial) r = { size: input.map(() => 1), spatial: false };
+    else if (s.op === 'input') r = { size: input.slice(), spatial: true };
     else if (s.op === 'conv' || s.op === 'pool') {
       const w = s.window;
       const before: number[] = [];
@@ -76,9 +78,17 @@ export function refShapes(graph: ModelGraph, input: number[]): Map<string, RefNo
         after.push(c);
         const e = w.dilation[a]! * (w.kernel[a]! - 1) + 1;
         const x = (n + b + c - e) / w.stride[a]!;
-        let o = (w.ceil ? Math.ceil(x) : Math.floor(x)) + 1;
-        const padded = w.padding.kind === 'same' || w.padding.before.some((p) => p > 0) || w.padding.after.some((p) => p > 0);
+        let o = (w.ceil ? Math.ceil(x) : w.count === 'c' ? Math.trunc(x) : Math.floor(x)) + 1;
+        // Caffe's rule looks at the padding actually applied (any axis)
+        const padded = input.some((_, k) => {
+          const nk = src!.size[k]!;
+          const [bk, ck] =
+            w.padding.kind === 'same' ? samePads(nk, w.kernel[k]!, w.stride[k]!, w.dilation[k]!, w.padding.rule) : [w.padding.before[k]!, w.padding.after[k]!];
+          return bk > 0 || ck > 0;
+        });
         if (w.ceil && (w.ceil === 'always' || padded) && (o - 1) * w.stride[a]! >= n + b) o -= 1;
+        // local_layer.c counts (n-1)/stride+1 with padding, (n-size)/stride+1 without
+        if (w.count === 'darknet-local') o = Math.trunc((n - (b > 0 ? 1 : e)) / w.stride[a]!) + 1;
         size.push(o);
       }
       if (size.some((x) => x <= 0)) continue;
@@ -97,9 +107,9 @@ export function refShapes(graph: ModelGraph, input: number[]): Map<string, RefNo
         spatial: src!.spatial,
       };
     } else if (s.op === 'add' || s.op === 'mul' || s.op === 'concat') {
-      const size = input.map((_, a) => (s.align === 'darknet-sample' ? src!.size[a]! : Math.max(...ins.map((x) => (x!.spatial ? x!.size[a]! : 1)))));
+      const size = input.map((_, a) => (s.align !== 'exact' ? src!.size[a]! : Math.max(...ins.map((x) => (x!.spatial ? x!.size[a]! : 1)))));
       r = { size, spatial: ins.some((x) => x!.spatial) };
-    } else if (s.op === 'pointwise' || s.op === 'unknown') r = { size: src!.size.slice(), spatial: src!.spatial };
+    } else if (s.op === 'pointwise' || s.op === 'unknown' || s.op === 'normalize') r = { size: src!.size.slice(), spatial: src!.spatial };
     else if (s.op === 'globalPool' || s.op === 'dense' || s.op === 'flatten') r = { size: input.map(() => 1), spatial: false };
     else if (s.op === 'constant') r = { size: input.map(() => 1), spatial: false };
     if (r) out.set(node.id, r);
@@ -161,7 +171,7 @@ function reorgGatherTable(layout: string, h: number, w: number, b: number): Map<
   const big = new Float64Array(w * h * C);
   for (let c = 0; c < C; c++) for (let i = 0; i < w * h; i++) big[c * w * h + i] = i;
   const res = new Float64Array(w * h * C);
-  if (layout === 'darknet-pjreddie') reorgCpu(big, w, h, C, b, false, res);
+  if (layout === 'darknet-reorg') reorgCpu(big, w, h, C, b, false, res);
   else reorgCpu(big, Math.floor(w / b), Math.floor(h / b), C * b * b, b, false, res);
   const ow = Math.floor(w / b);
   const plane = ow * Math.floor(h / b);
@@ -187,7 +197,11 @@ export function forward(graph: ModelGraph, shapes: Map<string, RefNode>, x: Floa
     const out = new Float64Array(prod(me.size));
     const s = node.spec;
     const rank = me.size.length;
-    if (s.op === 'input') out.set(x);
+    const resampling = ['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop'].includes(s.op);
+    if (resampling && !inShapes[0]!.spatial) {
+      // no spatial axis left: the single unit sums its input
+      for (const v of ins[0]!) out[0]! += v;
+    } else if (s.op === 'input') out.set(x);
     else if (s.op === 'conv' || s.op === 'pool') {
       const w = s.window;
       const mode: PadMode = s.op === 'conv' ? (override ?? w.padMode) : 'zeros';
@@ -200,7 +214,7 @@ export function forward(graph: ModelGraph, shapes: Map<string, RefNode>, x: Floa
           for (let a = 0; a < rank; a++) {
             const i = o[a]! * w.stride[a]! - me.before![a]! + t[a]! * w.dilation[a]!;
             // past the padding (a ceil-mode window hanging over) nothing is read
-            if (i < -me.before![a]! || i >= n[a]! + me.after![a]!) {
+            if (i < -me.before![a]! || (i >= n[a]! + me.after![a]! && i >= n[a]!)) {
               ok = false;
               break;
             }
@@ -266,7 +280,7 @@ export function forward(graph: ModelGraph, shapes: Map<string, RefNode>, x: Floa
       const big = new Float64Array(w * h * C);
       for (let c = 0; c < C; c++) for (let i = 0; i < w * h; i++) big[c * w * h + i] = ins[0]![i]!;
       const res = new Float64Array(w * h * C);
-      if (s.layout === 'darknet-pjreddie') reorgCpu(big, w, h, C, b, false, res);
+      if (s.layout === 'darknet-reorg') reorgCpu(big, w, h, C, b, false, res);
       else reorgCpu(big, Math.floor(w / b), Math.floor(h / b), C * b * b, b, false, res);
       const [oh, ow] = me.size as [number, number];
       const plane = oh * ow;
@@ -288,18 +302,30 @@ export function forward(graph: ModelGraph, shapes: Map<string, RefNode>, x: Floa
     } else if (s.op === 'add' || s.op === 'mul' || s.op === 'concat') {
       ins.forEach((v, k) => {
         const sh = inShapes[k]!;
-        const sameOrOne = !sh.spatial || sh.size.every((m, a) => m === me.size[a] || (m === 1 && s.align !== 'darknet-sample'));
+        const sameOrOne = !sh.spatial || sh.size.every((m, a) => m === me.size[a] || (m === 1 && s.align === 'exact'));
         if (sameOrOne) {
           // per axis: the same index, or index 0 for a broadcast (size 1, or no spatial extent at all)
           for (const o of multiIndex(me.size)) {
             const src = o.map((oo, a) => (!sh.spatial || sh.size[a] !== me.size[a] ? 0 : oo));
             out[flatten(o, me.size)]! += v[flatten(src, sh.size)]!;
           }
-        } else if (s.align === 'darknet-sample' && rank === 2) {
+        } else if ((s.align === 'darknet-sample' || s.align === 'darknet-flat') && rank === 2) {
           shortcutCpu(sh.size[1]!, sh.size[0]!, v, me.size[1]!, me.size[0]!, out);
         } else throw new Error('reference: unsupported merge');
       });
-    } else if (s.op === 'pointwise' || s.op === 'unknown') out.set(ins[0]!);
+    } else if (s.op === 'pointwise') out.set(ins[0]!);
+    else if (s.op === 'unknown') {
+      // an unresolved layer: the identity of its first input, plus whatever other inputs of its size add
+      out.set(ins[0]!);
+      ins.slice(1).forEach((v, k) => {
+        if (inShapes[k + 1]!.size.every((m, a) => m === me.size[a])) for (let i = 0; i < out.length; i++) out[i]! += v[i]!;
+      });
+    } else if (s.op === 'normalize') {
+      // own position, plus the statistics of the whole map
+      let total = 0;
+      for (const v of ins[0]!) total += v;
+      for (let i = 0; i < out.length; i++) out[i] = ins[0]![i]! + total;
+    }
     else if (s.op === 'globalPool' || s.op === 'dense' || s.op === 'flatten') {
       let acc = 0;
       for (const v of ins) for (let i = 0; i < v.length; i++) acc += v[i]!;
@@ -347,7 +373,11 @@ export function refVirtualField(graph: ModelGraph, shapes: Map<string, RefNode>,
     for (const c of refVirtualField(graph, shapes, inputId, u, memo)) res.add(c);
   };
   const rank = unit.length;
-  if (s.op === 'input') res.add(unit.join(','));
+  const resampling = ['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop'].includes(s.op);
+  if (resampling && !shapes.get(node.inputs[0]!)!.spatial) {
+    const n = shapes.get(node.inputs[0]!)!.size;
+    for (const i of multiIndex(n)) addFrom(node.inputs[0]!, i.map((ii, a) => unit[a]! * n[a]! + ii));
+  } else if (s.op === 'input') res.add(unit.join(','));
   else if (s.op === 'conv' || s.op === 'pool') {
     const w = s.window;
     for (const t of multiIndex(w.kernel)) addFrom(node.inputs[0]!, unit.map((u, a) => u * w.stride[a]! - me.before![a]! + t[a]! * w.dilation[a]!));
@@ -398,7 +428,7 @@ export function refVirtualField(graph: ModelGraph, shapes: Map<string, RefNode>,
         const m = sh.size[a]!;
         const n = me.size[a]!;
         if (m === n) src.push(unit[a]!);
-        else if (m === 1 && s.align !== 'darknet-sample') src.push(0);
+        else if (m === 1 && s.align === 'exact') src.push(0);
         else {
           // Darknet shortcut_cpu: every stride-th pixel of a larger input, or into every sample-th unit from a smaller one
           const stride = Math.max(1, Math.trunc(m / n));
@@ -409,7 +439,14 @@ export function refVirtualField(graph: ModelGraph, shapes: Map<string, RefNode>,
       }
       addFrom(inputId, src);
     });
-  } else if (s.op === 'pointwise' || s.op === 'unknown') addFrom(node.inputs[0]!, unit);
+  } else if (s.op === 'pointwise') addFrom(node.inputs[0]!, unit);
+  else if (s.op === 'unknown') {
+    addFrom(node.inputs[0]!, unit);
+    for (const other of node.inputs.slice(1)) if (shapes.get(other)!.size.every((m, a) => m === me.size[a])) addFrom(other, unit);
+  } else if (s.op === 'normalize') {
+    addFrom(node.inputs[0]!, unit);
+    for (const i of multiIndex(shapes.get(node.inputs[0]!)!.size)) addFrom(node.inputs[0]!, i);
+  }
   else if (s.op === 'globalPool' || s.op === 'dense' || s.op === 'flatten') {
     const n = shapes.get(node.inputs[0]!)!.size;
     for (const i of multiIndex(n)) addFrom(node.inputs[0]!, i.map((ii, a) => unit[a]! * n[a]! + ii));
@@ -485,4 +522,44 @@ export function refRipple1D(graph: ModelGraph, shapes: Map<string, RefNode>, id:
 
 export function nodeById(graph: ModelGraph, id: string): LayerNode {
   return graph.nodes.find((n) => n.id === id)!;
+}
+
+/**
+ * Ripple in any rank, by counting: on the unbounded input, for every unit in
+ * a box around the centre, add 1 at each position of its field; then take
+ * min/max over a window (one period wide) around the centre unit's field.
+ * `radius` and `window` are per axis; the box must cover every unit whose
+ * field reaches the window.
+ */
+export function refRipple(graph: ModelGraph, shapes: Map<string, RefNode>, id: string, radius: number[], window: number[]): number {
+  const me = shapes.get(id)!;
+  const rank = me.size.length;
+  const centre = me.size.map((n) => Math.floor((n - 1) / 2));
+  const counts = new Map<string, number>();
+  const memo = new Map<string, Set<string>>();
+  let mid: number[] | null = null;
+  let best = Infinity;
+  for (const off of multiIndex(radius.map((r) => 2 * r + 1))) {
+    const unit = off.map((o, a) => centre[a]! - radius[a]! + o);
+    const f = refVirtualField(graph, shapes, id, unit, memo);
+    for (const c of f) counts.set(c, (counts.get(c) ?? 0) + 1);
+    const dist = unit.reduce((d, u, a) => d + Math.abs(u - centre[a]!), 0);
+    if (f.size && dist < best) {
+      best = dist;
+      const lo = new Array<number>(rank).fill(Infinity);
+      const hi = new Array<number>(rank).fill(-Infinity);
+      for (const c of f) c.split(',').forEach((v, a) => ((lo[a] = Math.min(lo[a]!, Number(v))), (hi[a] = Math.max(hi[a]!, Number(v)))));
+      mid = lo.map((l, a) => Math.round((l + hi[a]!) / 2));
+    }
+  }
+  if (!mid) return NaN;
+  let min = Infinity;
+  let max = 0;
+  for (const off of multiIndex(window)) {
+    const p = off.map((o, a) => mid![a]! + o - Math.floor(window[a]! / 2));
+    const v = counts.get(p.join(',')) ?? 0;
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  return min / max;
 }

@@ -447,3 +447,22 @@ export function virtualTapHull(rule: AxisRule, lo: number, hi: number, sink: Tap
   }
   return min <= max ? [min, max] : null;
 }
+
+/** Every output reads every input unit (statistics over the whole map, as in a normalisation). */
+export class AllRule implements AxisRule {
+  readonly global = true;
+  readonly periodOut = 1;
+  readonly periodIn = 0;
+  constructor(
+    readonly nIn: number,
+    readonly nOut: number,
+  ) {}
+
+  virtual(_o: number, sink: TapSink): void {
+    for (let i = 0; i < this.nIn; i++) sink.push(i, 1);
+  }
+
+  real(_o: number, sink: TapSink): void {
+    for (let i = 0; i < this.nIn; i++) sink.push(i, 1);
+  }
+}

@@ -41,7 +41,10 @@ export function addCoverage(out: Float64Array, support: FieldSupport, shape: num
   paintUnits(out, support, shape);
 }
 
-/** Paints every unit's field (union of its terms) into out, one row of the last axis at a time. */
+/**
+ * Paints every unit's field (union of its terms) into out, one row of the
+ * last axis at a time, visiting only the rows inside the unit's field.
+ */
 function paintUnits(out: Float64Array, support: FieldSupport, shape: number[]): void {
   const rank = shape.length;
   const last = shape[rank - 1]!;
@@ -49,21 +52,30 @@ function paintUnits(out: Float64Array, support: FieldSupport, shape: number[]): 
   const unit = new Array<number>(rank).fill(0);
   const mark = new Uint8Array(last);
   const total = units.reduce((p, n) => p * n, 1);
+  const lo = new Array<number>(rank - 1);
+  const hi = new Array<number>(rank - 1);
   for (let flat = 0; flat < total; flat++) {
     let r = flat;
     for (let a = rank - 1; a >= 0; a--) {
       unit[a] = r % units[a]!;
       r = Math.floor(r / units[a]!);
     }
-    // Rows of the outer axes the unit's field touches, with the terms active on each.
-    const rowCount = rank === 1 ? 1 : shape.slice(0, rank - 1).reduce((p, n) => p * n, 1);
-    for (let row = 0; row < rowCount; row++) {
-      let rr = row;
-      const pos = new Array<number>(rank - 1);
-      for (let a = rank - 2; a >= 0; a--) {
-        pos[a] = rr % shape[a]!;
-        rr = Math.floor(rr / shape[a]!);
+    // The rows of the outer axes this unit's field can touch.
+    let empty = false;
+    for (let a = 0; a < rank - 1; a++) {
+      lo[a] = Infinity;
+      hi[a] = -Infinity;
+      for (const term of support) {
+        const h = term.axes[a]!.hull(unit[a]!);
+        if (!h) continue;
+        lo[a] = Math.min(lo[a]!, Math.max(0, h[0]));
+        hi[a] = Math.max(hi[a]!, Math.min(shape[a]! - 1, h[1]));
       }
+      if (!(lo[a]! <= hi[a]!)) empty = true;
+    }
+    if (empty) continue;
+    const pos = lo.slice();
+    for (;;) {
       mark.fill(0);
       let any = false;
       for (const term of support) {
@@ -77,9 +89,21 @@ function paintUnits(out: Float64Array, support: FieldSupport, shape: number[]): 
           any = true;
         }
       }
-      if (!any) continue;
-      const base = row * last;
-      for (let p = 0; p < last; p++) if (mark[p]) out[base + p]! += 1;
+      if (any) {
+        let row = 0;
+        for (let a = 0; a < rank - 1; a++) row = row * shape[a]! + pos[a]!;
+        const base = row * last;
+        for (let p = 0; p < last; p++) if (mark[p]) out[base + p]! += 1;
+      }
+      // next row within the hull
+      let a = rank - 2;
+      while (a >= 0) {
+        pos[a]!++;
+        if (pos[a]! <= hi[a]!) break;
+        pos[a] = lo[a]!;
+        a--;
+      }
+      if (a < 0) break;
     }
   }
 }

@@ -1,5 +1,6 @@
 import { finding, type Finding, type FindingFix } from '../graph/findings';
 import type { LayerNode, ModelGraph, SourceRange } from '../graph/ir';
+import { EmptyRule } from './axisRules';
 import { inferGeometry, type Geometry, type NodeGeometry } from './geometry';
 import { countCover } from './intervals';
 import { pathMetrics } from './metrics';
@@ -7,6 +8,8 @@ import type { ModelAnalysis } from './session';
 
 export interface FindingOptions {
   edgeRatioThreshold: number;
+  /** false when the input is too large for maps: the findings that need them are left out */
+  maps: boolean;
   /** whether the input size is written in the file (only then can a quick fix change it) */
   inputFromFile: boolean;
 }
@@ -145,15 +148,19 @@ function windowOf(g: NodeGeometry): { kernel: number[]; stride: number[]; dilati
   return null;
 }
 
-/** Rows of a layer's real input that its windows never read, per axis, from floor division. */
+/**
+ * Trailing rows of a layer's real input that no output reads, per axis: what
+ * floor division leaves after the last window (or the last block of a
+ * space-to-depth). Null for layers that read everything by construction.
+ */
 export function droppedRows(g: NodeGeometry, inputSize: number[]): number[] | null {
+  const spec = g.node.spec;
+  if (spec.op === 'spaceToDepth') return inputSize.map((n, a) => n % spec.block[a]!);
   const w = windowOf(g);
-  if (!w || w.ceil || !g.padBefore || !g.padAfter) return null;
+  if (!w || !g.padBefore) return null;
   return inputSize.map((n, a) => {
-    const e = w.dilation[a]! * (w.kernel[a]! - 1) + 1;
-    const span = n + g.padBefore![a]! + g.padAfter![a]! - e;
-    const rem = span % w.stride[a]!;
-    return Math.max(0, rem - g.padAfter![a]!);
+    const lastTap = (g.size[a]! - 1) * w.stride[a]! - g.padBefore![a]! + w.dilation[a]! * (w.kernel[a]! - 1);
+    return Math.max(0, n - 1 - lastTap);
   });
 }
 
@@ -323,109 +330,153 @@ function deadPixelFinding(analysis: ModelAnalysis, finals: string[]): Finding | 
   );
 }
 
+/**
+ * The layers every path from the input to the targets passes through, in
+ * graph order (in a ResNet the block outputs, not the branches inside).
+ */
+export function dominatorChain(analysis: ModelAnalysis, targets: string[]): string[] {
+  const geometry = analysis.geometry;
+  const inputId = geometry.nodes.find((g) => g.node.spec.op === 'input')?.node.id;
+  if (!inputId) return [];
+  const ancestors = analysis.ancestors(targets);
+  const targetSet = new Set(targets);
+  /** Can the input reach a target without passing through `skip`? Edges that carry no path (a crop's reference) do not count. */
+  const reachable = (skip: string) => {
+    const seen = new Set<string>([inputId]);
+    for (const id of ancestors) {
+      if (id === skip || id === inputId) continue;
+      const g = geometry.byId.get(id)!;
+      if (g.node.inputs.some((src, k) => seen.has(src) && !g.rules[k]!.some((r) => r instanceof EmptyRule))) {
+        seen.add(id);
+      }
+    }
+    return targets.some((t) => t !== skip && seen.has(t));
+  };
+  return ancestors.filter((id) => {
+    const g = geometry.byId.get(id)!;
+    if (id === inputId || !g.spatial) return false;
+    if (targetSet.has(id) && targets.length === 1) return true;
+    return !reachable(id);
+  });
+}
+
+/** Evaluations of the edge ratio spent scanning from the first layer before bisecting. */
+const LINEAR_SCAN = 12;
+
 function edgeFinding(analysis: ModelAnalysis, finals: string[], threshold: number): Finding | null {
   const final = pathMetrics(analysis.pathMap(finals));
   if (final.edgeRatio === null || final.edgeRatio >= threshold) return null;
-  const candidates = analysis
-    .ancestors(finals)
-    .filter((id) => {
-      const g = analysis.geometry.byId.get(id)!;
-      return g.spatial && g.node.spec.op !== 'input';
-    });
+  // Where it falls below is sought along the layers everything passes through:
+  // side branches (a 1x1 projection shortcut) keep their own, unrelated ratios.
+  const chain = dominatorChain(analysis, finals);
   const ratios = new Map<number, number>();
   const ratioAt = (i: number) => {
     let r = ratios.get(i);
     if (r === undefined) {
-      r = pathMetrics(analysis.pathMap([candidates[i]!])).edgeRatio ?? 1;
+      r = pathMetrics(analysis.pathMap([chain[i]!])).edgeRatio ?? 1;
       ratios.set(i, r);
     }
     return r;
   };
-  // The edge ratio falls with depth: bracket the crossing by galloping from the
-  // first layer, then narrow it by interpolating log(ratio) (bisection when that stalls).
-  let lo = -1;
-  let hi = candidates.length - 1;
-  for (let step = 1, i = 0; i < candidates.length; i += step, step *= 2) {
+  let where = '';
+  let at: NodeGeometry | null = null;
+  let firstBelow = -1;
+  for (let i = 0; i < Math.min(chain.length, LINEAR_SCAN); i++) {
     if (ratioAt(i) < threshold) {
-      hi = i;
+      firstBelow = i;
       break;
     }
-    lo = i;
   }
-  ratios.set(hi, ratioAt(hi));
-  while (hi - lo > 1) {
-    let m = (lo + hi) >> 1;
-    if (lo >= 0) {
-      const a = Math.log(ratioAt(lo));
-      const b = Math.log(Math.max(ratioAt(hi), 1e-300));
-      const t = (Math.log(threshold) - a) / (b - a);
-      const guess = Math.round(lo + t * (hi - lo));
-      if (Number.isFinite(guess)) m = Math.min(hi - 1, Math.max(lo + 1, guess));
+  if (firstBelow >= 0) {
+    at = analysis.geometry.byId.get(chain[firstBelow]!)!;
+    where = ` The ratio first falls below ${threshold} at ${at.node.name} (${num(ratioAt(firstBelow))}).`;
+  } else if (chain.length > LINEAR_SCAN && ratioAt(chain.length - 1) < threshold) {
+    // Bisect between the last layer scanned (above) and the last of the chain (below):
+    // the result is a layer below the threshold right after one above it.
+    let lo = LINEAR_SCAN - 1;
+    let hi = chain.length - 1;
+    while (hi - lo > 1) {
+      const m = (lo + hi) >> 1;
+      if (ratioAt(m) < threshold) hi = m;
+      else lo = m;
     }
-    if (ratioAt(m) < threshold) hi = m;
-    else lo = m;
+    at = analysis.geometry.byId.get(chain[hi]!)!;
+    const before = analysis.geometry.byId.get(chain[lo]!)!;
+    where = ` The ratio falls below ${threshold} between ${before.node.name} (${num(ratioAt(lo))}) and ${at.node.name} (${num(ratioAt(hi))}).`;
+  } else {
+    where = ` No single layer on the way is below ${threshold}: the outputs together are.`;
   }
-  const first = analysis.geometry.byId.get(candidates[hi]!);
-  const firstRatio = first ? ratioAt(hi) : null;
-
   return finding(
     'RFL002',
     `Border pixels reach ${listNames(analysis, finals)} through ${pct(final.edgeRatio)} of the paths of the best-served pixel (edge ratio ${num(
       final.edgeRatio,
-    )} < ${threshold}); corners through ${pct(final.cornerRatio ?? 0)}.${
-      first
-        ? ` The ratio first falls below ${threshold} at ${first.node.name} (${num(firstRatio ?? 0)}). Padding that copies border pixels (reflect, replicate) or fewer layers before the first downsampling keeps the border in play.`
-        : ''
-    }`,
-    first ? rangeOf(first.node) : null,
-    first?.node.id ?? finals[0] ?? null,
+    )} < ${threshold}); corners through ${pct(final.cornerRatio ?? 0)}.${where} Padding that copies border pixels (reflect, replicate) or fewer layers before the first downsampling keeps the border in play.`,
+    at ? rangeOf(at.node) : (analysis.geometry.byId.get(finals[0]!)?.node.origin ?? null),
+    at?.node.id ?? finals[0] ?? null,
   );
+}
+
+/** Ripple of a layer's inputs (1 for inputs without one): unevenness it inherits rather than causes. */
+function inheritedRipple(analysis: ModelAnalysis, g: NodeGeometry): number {
+  let min = 1;
+  for (const id of g.node.inputs) {
+    const src = analysis.geometry.byId.get(id);
+    if (!src?.spatial) continue;
+    const r = analysis.fields.get(id)?.ripple;
+    if (r !== null && r !== undefined) min = Math.min(min, r);
+  }
+  return min;
 }
 
 function rippleFindings(analysis: ModelAnalysis, finals: string[]): Finding[] {
   const out: Finding[] = [];
   const finalRipple = finals.length === 1 ? (analysis.fields.get(finals[0]!)?.ripple ?? null) : null;
   for (const g of analysis.geometry.nodes) {
+    const ripple = analysis.fields.get(g.node.id)?.ripple ?? null;
+    if (ripple === null || !(ripple > 0 && ripple < 1) || !g.spatial) continue;
+    // Only where the unevenness appears (or worsens), not in every layer that carries it on.
+    const inherited = inheritedRipple(analysis, g);
+    if (ripple >= inherited - 1e-9) continue;
     const spec = g.node.spec;
     let kernel: number[] | null = null;
     let stride: number[] | null = null;
     let extent: number[] | null = null;
+    let dilation: number[] | null = null;
     if (spec.op === 'conv' || spec.op === 'pool') {
       kernel = spec.window.kernel;
       stride = spec.window.stride;
+      dilation = spec.window.dilation;
       extent = kernel.map((k, a) => spec.window.dilation[a]! * (k - 1) + 1);
     } else if (spec.op === 'convtranspose') {
       kernel = spec.kernel;
       stride = spec.stride;
+      dilation = spec.dilation;
       extent = kernel.map((k, a) => spec.dilation[a]! * (k - 1) + 1);
     }
-    if (!kernel || !stride || !extent) continue;
-    const uneven = stride.some((s, a) => s > 1 && extent![a]! > s && extent![a]! % s !== 0);
-    if (!uneven) continue;
-    const ripple = analysis.fields.get(g.node.id)?.ripple ?? null;
-    if (ripple === null || !(ripple > 0 && ripple < 1)) continue;
-    const a = stride.findIndex((s, k) => s > 1 && extent![k]! > s && extent![k]! % s !== 0);
-    const s = stride[a]!;
-    const e = extent[a]!;
-    const what = spec.op === 'convtranspose' ? 'transposed convolution' : 'window';
+    const a = stride && extent ? stride.findIndex((s, k) => s > 1 && extent![k]! > s && extent![k]! % s !== 0) : -1;
+    const tail =
+      finalRipple !== null && finals[0] !== g.node.id ? `; at ${nameOf(analysis, finals[0]!)} the ripple is ${num(finalRipple)}` : '';
     const fixes: FindingFix[] = [];
-    const kr = g.node.valueRanges?.kernel;
-    const dilated = spec.op === 'convtranspose' ? spec.dilation : (spec as { window: { dilation: number[] } }).window.dilation;
-    if (kr && kernel.every((k) => k === kernel![0]) && stride.every((v) => v === s) && dilated.every((d) => d === 1)) {
-      const lower = Math.floor(e / s) * s;
-      const upper = Math.ceil(e / s) * s;
-      for (const k of [upper, lower]) {
-        if (k >= s) fixes.push({ title: `Use kernel ${k} (a multiple of stride ${s})`, range: kr, newText: String(k) });
+    let cause: string;
+    if (a >= 0) {
+      const s = stride![a]!;
+      const e = extent![a]!;
+      cause = `a ${e}-pixel ${spec.op === 'convtranspose' ? 'transposed convolution' : 'window'} with stride ${s}`;
+      const kr = g.node.valueRanges?.kernel;
+      if (kr && kernel!.every((k) => k === kernel![0]) && stride!.every((v) => v === s) && dilation!.every((d) => d === 1)) {
+        for (const k of [Math.ceil(e / s) * s, Math.floor(e / s) * s]) {
+          if (k >= s) fixes.push({ title: `Use kernel ${k} (a multiple of stride ${s})`, range: kr, newText: String(k) });
+        }
       }
+    } else {
+      cause = `this layer on a map whose coverage repeats every ${analysis.fields.get(g.node.id)!.period!.in.join('x')} pixels`;
     }
     out.push(
       finding(
         'RFL003',
-        `${g.node.name}: a ${e}-pixel ${what} with stride ${s} covers some input pixels more often than others (ripple ${num(ripple)}: the least covered get ${pct(
-          ripple,
-        )} of the most covered), a checkerboard in the coverage${
-          finalRipple !== null && finals[0] !== g.node.id ? `; at ${nameOf(analysis, finals[0]!)} the ripple is ${num(finalRipple)}` : ''
-        }. A kernel that the stride divides samples evenly.`,
+        `${g.node.name}: ${cause} covers some input pixels more often than others (ripple ${num(ripple)}${
+          inherited < 1 ? `, down from ${num(inherited)}` : ''
+        }: the least covered get ${pct(ripple)} of the most covered), a checkerboard in the coverage${tail}. A kernel that the stride divides samples evenly.`,
         rangeOf(g.node, 'stride', 'stride_h'),
         g.node.id,
         fixes,
@@ -440,7 +491,7 @@ function fieldFindings(analysis: ModelAnalysis, finals: string[]): Finding[] {
   for (const id of finals) {
     const field = analysis.fields.get(id);
     const g = analysis.geometry.byId.get(id);
-    if (!field || !g) continue;
+    if (!field || !g || field.size.some((r) => r === 0)) continue;
     if (!field.size.some((r, a) => r < analysis.input[a]!)) continue;
     out.push(
       finding(
@@ -525,7 +576,7 @@ function misalignedFinding(analysis: ModelAnalysis, options: FindingOptions): Fi
 export function analysisFindings(analysis: ModelAnalysis, outputs: string[], options: FindingOptions): Finding[] {
   const finals = analysis.finalSpatialLayers(outputs);
   const out: Finding[] = [];
-  if (finals.length) {
+  if (finals.length && options.maps) {
     const dead = deadPixelFinding(analysis, finals);
     if (dead) out.push(dead);
     const edge = edgeFinding(analysis, finals, options.edgeRatioThreshold);

@@ -1,6 +1,7 @@
 import { finding, type Finding } from '../graph/findings';
-import type { LayerNode, ModelGraph, PadMode, Padding, Window } from '../graph/ir';
+import type { LayerNode, ModelGraph, PadMode, Padding, Window, WindowCount } from '../graph/ir';
 import {
+  AllRule,
   BroadcastRule,
   DarknetSampleRule,
   EmptyRule,
@@ -55,10 +56,17 @@ export function windowOutputSize(
   after: number,
   ceil: Window['ceil'],
   anyPadding: boolean,
+  count: WindowCount = 'floor',
 ): number {
+  if (count === 'darknet-local') {
+    // local_layer.c: h -= pad ? 1 : size; return h/stride + 1 (C division)
+    return Math.max(0, Math.trunc((n - (before > 0 ? 1 : effectiveKernel)) / stride) + 1);
+  }
   const span = n + before + after - effectiveKernel;
-  // A negative span leaves no window in floor mode; in ceil mode one window may still start inside.
-  let out = ceil ? Math.ceil(span / stride) + 1 : Math.floor(span / stride) + 1;
+  // A negative span leaves no window when rounding down; rounding up (ceil mode) or
+  // toward zero (C division) still starts one window inside a too-small input.
+  const div = ceil ? Math.ceil(span / stride) : count === 'c' ? Math.trunc(span / stride) : Math.floor(span / stride);
+  let out = div + 1;
   if (ceil && (ceil === 'always' || anyPadding) && (out - 1) * stride >= n + before) out--;
   return Math.max(out, 0);
 }
@@ -72,6 +80,20 @@ export function samePadding(n: number, effectiveKernel: number, stride: number, 
   const total = Math.max((out - 1) * stride + effectiveKernel - n, 0);
   const small = Math.floor(total / 2);
   return rule === 'lower' ? [total - small, small] : [small, total - small];
+}
+
+/** Largest size per axis (input, any layer's output, a kernel's extent) the analysis accepts. */
+export const MAX_AXIS = 1 << 15;
+
+function windowParamsSane(kernel: number[], stride: number[], dilation: number[], padding: number[]): boolean {
+  const whole = (v: number, min: number) => Number.isInteger(v) && v >= min && v <= MAX_AXIS;
+  return (
+    kernel.every((k) => whole(k, 1)) &&
+    stride.every((s) => whole(s, 1)) &&
+    dilation.every((d) => whole(d, 1)) &&
+    padding.every((p) => whole(p, 0)) &&
+    kernel.every((k, a) => dilation[a]! * (k - 1) + 1 <= MAX_AXIS)
+  );
 }
 
 function effective(kernel: number, dilation: number): number {
@@ -123,8 +145,21 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
       return first ?? null;
     };
 
-    switch (spec.op) {
+    const resampling = ['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop'].includes(spec.op);
+    if (resampling && first && !first.spatial) {
+      // After a dense layer or global pooling there is no spatial axis left to slide, resample or crop:
+      // the layer passes its single unit on (a 1x1 convolution on a pooled vector, as MobileNet's classifier).
+      result = {
+        size: first.size.map(() => 1),
+        spatial: false,
+        rules: inputs.map((g, k) => g.size.map((n) => (k === 0 ? new GlobalRule(n) : new EmptyRule(n, 1)) as AxisRule)),
+      };
+    } else switch (spec.op) {
       case 'input':
+        if (input.length !== rank || input.some((n) => !(n >= 1 && n <= MAX_AXIS && Number.isInteger(n)))) {
+          fail(`The input size ${fmt(input)} is not ${rank} whole numbers between 1 and ${MAX_AXIS}.`);
+          break;
+        }
         result = { size: input.slice(), spatial: true, rules: [] };
         break;
       case 'conv':
@@ -135,6 +170,10 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
         const padding: Padding = w.padding;
         if (!arraysFit(rank, w.kernel, w.stride, w.dilation) || (padding.kind === 'explicit' && !arraysFit(rank, padding.before, padding.after))) {
           fail(`${node.name}: kernel, stride, dilation or padding do not have ${rank} entries.`);
+          break;
+        }
+        if (!windowParamsSane(w.kernel, w.stride, w.dilation, padding.kind === 'explicit' ? [...padding.before, ...padding.after] : [])) {
+          fail(`${node.name}: kernel ${fmt(w.kernel)}, stride ${fmt(w.stride)}, dilation ${fmt(w.dilation)} are not whole numbers in a usable range.`);
           break;
         }
         const before: number[] = [];
@@ -157,7 +196,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
         const size: number[] = [];
         for (let a = 0; a < rank; a++) {
           size.push(
-            windowOutputSize(src.size[a]!, effective(w.kernel[a]!, w.dilation[a]!), w.stride[a]!, before[a]!, after[a]!, w.ceil, anyPadding),
+            windowOutputSize(src.size[a]!, effective(w.kernel[a]!, w.dilation[a]!), w.stride[a]!, before[a]!, after[a]!, w.ceil, anyPadding, w.count),
           );
         }
         if (size.some((s) => s <= 0)) {
@@ -184,6 +223,10 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
         if (!src) break;
         if (!arraysFit(rank, spec.kernel, spec.stride, spec.dilation, spec.padBefore, spec.padAfter, spec.outputPadding)) {
           fail(`${node.name}: transposed convolution parameters do not have ${rank} entries.`);
+          break;
+        }
+        if (!windowParamsSane(spec.kernel, spec.stride, spec.dilation, [...spec.padBefore, ...spec.padAfter, ...spec.outputPadding])) {
+          fail(`${node.name}: transposed convolution parameters are not whole numbers in a usable range.`);
           break;
         }
         const size = src.size.map(
@@ -223,6 +266,10 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
       case 'pixelShuffle': {
         const src = needInput();
         if (!src) break;
+        if (!spec.factor.every((f) => Number.isInteger(f) && f >= 1 && f <= MAX_AXIS)) {
+          fail(`${node.name}: the upscale factor ${fmt(spec.factor)} is not a whole number in a usable range.`);
+          break;
+        }
         const size = src.size.map((n, a) => n * spec.factor[a]!);
         result = { size, spatial: src.spatial, rules: [size.map((n, a) => new NearestRule(src.size[a]!, n, 1, spec.factor[a]!) as AxisRule)] };
         break;
@@ -230,6 +277,10 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
       case 'spaceToDepth': {
         const src = needInput();
         if (!src) break;
+        if (!spec.block.every((b) => Number.isInteger(b) && b >= 1 && b <= MAX_AXIS)) {
+          fail(`${node.name}: the block ${fmt(spec.block)} is not a whole number in a usable range.`);
+          break;
+        }
         const size = src.size.map((n, a) => Math.floor(n / spec.block[a]!));
         if (size.some((s) => s <= 0)) {
           fail(`${node.name}: a ${fmt(src.size)} input is smaller than the ${fmt(spec.block)} block.`);
@@ -242,12 +293,13 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
           );
           layout = 'clean';
         }
+        if (layout !== 'clean' && rank !== 2) layout = 'clean';
         const rules = [
           size.map((nOut, a) => {
             const b = spec.block[a]!;
             const nIn = src.size[a]!;
-            // pjreddie's reorg scrambles rows (axis 0 of H, W) and keeps columns clean.
-            if (layout === 'darknet-pjreddie' && rank === 2 && a === 0) {
+            // [reorg] gathers rows (axis 0 of H, W) from across the map and keeps columns clean.
+            if (layout === 'darknet-reorg' && a === 0) {
               const t = pjreddieReorgRows(nIn, b);
               return new TableRule(nIn, nOut, t.idx, t.weight) as AxisRule;
             }
@@ -301,7 +353,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
         }
         const size: number[] = [];
         for (let a = 0; a < rank; a++) {
-          if (spec.align === 'darknet-sample') size.push(first!.size[a]!);
+          if (spec.align !== 'exact') size.push(first!.size[a]!);
           else size.push(Math.max(...inputs.map((g) => (g.spatial ? g.size[a]! : 1))));
         }
         const rules: AxisRule[][] = [];
@@ -315,7 +367,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
             if (!g.spatial) r.push(new BroadcastRule(nOut));
             else if (nIn === nOut) r.push(new ShiftRule(nIn, nOut, 0));
             // shortcut_cpu samples whatever the sizes, a 1-pixel map included
-            else if (spec.align === 'darknet-sample') r.push(new DarknetSampleRule(nIn, nOut));
+            else if (spec.align === 'darknet-sample' || spec.align === 'darknet-flat') r.push(new DarknetSampleRule(nIn, nOut));
             else if (nIn === 1) r.push(new BroadcastRule(nOut));
             else {
               ok = false;
@@ -324,6 +376,16 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
           }
           if (!ok) break;
           rules.push(r);
+        }
+        if (ok && spec.align === 'darknet-flat' && inputs.some((g) => g.spatial && g.size.some((n, a) => n !== size[a]))) {
+          findings.push(
+            finding(
+              'RFL100',
+              `${node.name}: AlexeyAB's Darknet adds maps of different sizes (${inputs.map((g) => fmt(g.size)).join(', ')}) by memory index, which has no spatial meaning; shown as pjreddie's sampling (every ratio-th pixel).`,
+              range,
+              node.id,
+            ),
+          );
         }
         if (ok && spec.align === 'darknet-sample' && rank === 2) {
           // shortcut_cpu asserts that both axes scale by the same integer ratio.
@@ -349,6 +411,14 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
           break;
         }
         result = { size, spatial, rules };
+        break;
+      }
+      case 'normalize': {
+        const src = needInput();
+        if (!src) break;
+        // Read twice: position by position, and whole (the map's statistics).
+        const rules = inputs.map((g, k) => src.size.map((n, a) => (k === 0 ? new ShiftRule(n, n, 0) : new AllRule(g.size[a]!, n)) as AxisRule));
+        result = { size: src.size.slice(), spatial: src.spatial, rules };
         break;
       }
       case 'pointwise':
@@ -377,6 +447,10 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
         break;
     }
     if (!result) continue;
+    if (result.size.some((n) => n > MAX_AXIS)) {
+      fail(`${node.name}: an output of ${fmt(result.size)} is beyond the ${MAX_AXIS} units per axis this analysis handles.`);
+      continue;
+    }
     const geometry: NodeGeometry = { node, ...result };
     byId.set(node.id, geometry);
     nodes.push(geometry);
@@ -387,4 +461,37 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
     });
   }
   return { graph, rank, input, nodes, byId, consumers, findings };
+}
+
+/** An upper bound of the taps one output of a rule reads. */
+function tapsPerUnit(rule: AxisRule): number {
+  if (rule instanceof WindowRule) return rule.kernel;
+  if (rule instanceof TransposedRule) return Math.ceil(rule.kernel / rule.stride);
+  if (rule instanceof GlobalRule || rule instanceof AllRule) return rule.nIn;
+  if (rule instanceof TableRule) return rule.nIn;
+  return 2;
+}
+
+/**
+ * Rough operation counts of the two costly computations, so that absurd
+ * inputs (a kernel of 30000, a 100000-pixel axis) are refused up front
+ * instead of hanging: fields visit every tap of every unit along each axis;
+ * dense maps visit every tap of every unit of the whole layer.
+ */
+export function workload(geometry: Geometry): { fields: number; maps: number } {
+  let fields = 0;
+  let maps = 0;
+  for (const g of geometry.nodes) {
+    const units = g.size.reduce((p, n) => p * n, 1);
+    for (const rules of g.rules) {
+      let perUnit = 0;
+      rules.forEach((rule, a) => {
+        const taps = tapsPerUnit(rule);
+        fields += 2 * g.size[a]! * taps;
+        perUnit += taps;
+      });
+      maps += units * perUnit;
+    }
+  }
+  return { fields, maps };
 }

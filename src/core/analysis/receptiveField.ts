@@ -253,8 +253,11 @@ export function receptiveFields(geometry: Geometry): Map<string, ReceptiveField 
   const ranges = neededRanges(geometry, periods);
   const supports = propagateSupports(geometry, 'virtual', ranges);
   const out = new Map<string, ReceptiveField | null>();
+  // A layer that no path connects to the input (SSD's prior boxes) has no field at all.
+  const connected = new Set<string>();
   for (const g of geometry.nodes) {
-    out.set(g.node.id, fieldOf(g, supports.get(g.node.id) ?? [], periods.get(g.node.id) ?? null));
+    if (g.node.spec.op === 'input' || g.node.inputs.some((id) => connected.has(id))) connected.add(g.node.id);
+    out.set(g.node.id, connected.has(g.node.id) ? fieldOf(g, supports.get(g.node.id) ?? [], periods.get(g.node.id) ?? null) : null);
   }
   return out;
 }

@@ -44,6 +44,15 @@ export type Padding =
  */
 export type CeilMode = false | 'always' | 'when-padded';
 
+/**
+ * How the output count of a window is computed when not in ceil mode:
+ * 'floor' (PyTorch, TensorFlow), 'c' (C integer division, which truncates
+ * toward zero: Darknet and Caffe convolutions, where a window hanging over
+ * the end of a too-small input still gives one output), 'darknet-local'
+ * (local_layer.c: (n-1)/stride+1 with any padding, (n-size)/stride+1 without).
+ */
+export type WindowCount = 'floor' | 'c' | 'darknet-local';
+
 /** Sliding-window parameters shared by convolutions, pools and locally connected layers. */
 export interface Window {
   kernel: number[];
@@ -52,21 +61,27 @@ export interface Window {
   padding: Padding;
   padMode: PadMode;
   ceil: CeilMode;
+  /** 'floor' when absent */
+  count?: WindowCount;
 }
 
 /** How a merge layer lines up inputs of different sizes. */
 export type MergeAlign =
-  /** all inputs must have the output's size */
+  /** all inputs must have the output's size (or size 1, broadcast) */
   | 'exact'
-  /** Darknet shortcut_cpu: samples every (w1/w2)-th pixel of a larger input, or writes every (w2/w1)-th pixel from a smaller one */
-  | 'darknet-sample';
+  /** pjreddie's shortcut_cpu: samples every (w1/w2)-th pixel of a larger input, or writes every (w2/w1)-th pixel from a smaller one */
+  | 'darknet-sample'
+  /** AlexeyAB's shortcut_multilayer_cpu: adds inputs of other sizes by memory index (no spatial meaning; shown as sampling) */
+  | 'darknet-flat';
 
 /**
- * Darknet's reorg does not match a clean space-to-depth: each dialect calls
- * reorg_cpu with different dimensions, and the pixels an output reads follow
- * from that call (see analysis/axisRules.ts).
+ * Darknet's reorg is not a clean space-to-depth. Both forks' [reorg] call
+ * reorg_cpu with the input's dimensions ('darknet-reorg': columns stay in
+ * blocks, rows are gathered from across the map, see analysis/axisRules.ts);
+ * AlexeyAB's [reorg3d] calls it with the output's ('darknet-reorg3d', clean
+ * when the size is a multiple of the stride).
  */
-export type SpaceToDepthLayout = 'clean' | 'darknet-pjreddie' | 'darknet-alexeyab';
+export type SpaceToDepthLayout = 'clean' | 'darknet-reorg' | 'darknet-reorg3d';
 
 export type LayerOp =
   | { op: 'input'; shape: number[] | null }
@@ -109,6 +124,12 @@ export type LayerOp =
       spatialAxis?: number;
     }
   | { op: 'pointwise'; kind: string }
+  /**
+   * Each unit depends on its own position and on statistics of the whole map
+   * (SSD's Normalize across space, Caffe's MVN). The layer lists its input
+   * twice: read position by position, and read whole.
+   */
+  | { op: 'normalize'; kind: string }
   | { op: 'globalPool' | 'dense' | 'flatten' }
   /** a value that does not depend on the input pixels (Caffe PriorBox, a loss's label) */
   | { op: 'constant' }

@@ -19,7 +19,9 @@ export type CaffeKind =
   | 'constant'
   | 'interp'
   | 'scaleOrBias'
-  | 'axpy';
+  | 'axpy'
+  | 'normalize'
+  | 'argmax';
 
 export const CAFFE_V1_TYPES: Record<string, string> = {
   ABSVAL: 'AbsVal',
@@ -41,6 +43,7 @@ export const CAFFE_V1_TYPES: Record<string, string> = {
   HDF5_OUTPUT: 'HDF5Output',
   HINGE_LOSS: 'HingeLoss',
   IMAGE_DATA: 'ImageData',
+  IM2COL: 'Im2col',
   INFOGAIN_LOSS: 'InfogainLoss',
   INNER_PRODUCT: 'InnerProduct',
   LRN: 'LRN',
@@ -98,14 +101,15 @@ export const CAFFE_TYPES: Record<string, CaffeKind> = {
   Exp: 'pointwise',
   Log: 'pointwise',
   Threshold: 'pointwise',
-  MVN: 'pointwise',
+  MVN: 'normalize',
   Split: 'pointwise',
   Slice: 'pointwise',
   Silence: 'pointwise',
-  Normalize: 'pointwise',
+  Normalize: 'normalize',
   Permute: 'pointwise',
-  ArgMax: 'pointwise',
+  ArgMax: 'argmax',
   ShuffleChannel: 'pointwise',
+  Im2col: 'pointwise',
   HDF5Output: 'pointwise',
   Scale: 'scaleOrBias',
   Bias: 'scaleOrBias',

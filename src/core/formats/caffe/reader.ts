@@ -351,6 +351,8 @@ function buildSpec(
         padding: { kind: 'explicit', before: pad, after: pad },
         padMode: 'zeros',
         ceil: false,
+        // conv_layer.cpp: (in + 2*pad - extent) / stride + 1 in C integer division
+        count: 'c',
       };
       return { op: 'conv', window };
     }
@@ -364,7 +366,8 @@ function buildSpec(
       if (!kernel || !pad || !stride || kernel.some((k) => k <= 0) || stride.some((s) => s <= 0)) {
         return unresolved('Pooling needs kernel_size (or kernel_h and kernel_w) or global_pooling.', p?.msg.range);
       }
-      const floor = p?.string('round_mode') === 'FLOOR';
+      const roundMode = p?.string('round_mode');
+      const floor = roundMode === 'FLOOR' || roundMode === '1';
       return {
         op: 'pool',
         pool,
@@ -406,7 +409,7 @@ function buildSpec(
       return { op: 'flatten' };
     case 'pointwise': {
       const axisParam = type === 'Slice' ? layer.message('slice_param') : undefined;
-      const axis = axisParam?.number('axis') ?? axisParam?.number('slice_dim') ?? 1;
+      const axis = axisParam?.number('slice_dim') ?? axisParam?.number('axis') ?? 1;
       if (axis >= 2 || (axis < 0 && axis >= -rank)) {
         return unresolved(`${type} along a spatial axis is not modelled; it is treated as the identity.`);
       }
@@ -422,7 +425,8 @@ function buildSpec(
     }
     case 'concat': {
       const p = layer.message('concat_param');
-      const axis = p?.number('axis') ?? p?.number('concat_dim') ?? 1;
+      // concat_dim, the older field, wins when both are set (ConcatLayer::Reshape)
+      const axis = p?.number('concat_dim') ?? p?.number('axis') ?? 1;
       // Along axis 2 or 3 only flattened inputs (SSD's priors and heads) can be joined; shape inference checks.
       if (type === 'Concat' && (axis >= 2 || (axis < 0 && axis >= -rank))) {
         return { op: 'concat', align: 'exact', spatialAxis: axis >= 0 ? axis - 2 : rank + axis };
@@ -431,7 +435,9 @@ function buildSpec(
     }
     case 'crop': {
       const p = layer.message('crop_param');
-      const axis = p?.number('axis') ?? 2;
+      const rawAxis = p?.number('axis') ?? 2;
+      // CanonicalAxisIndex: a negative axis counts from the end of N, C, spatial...
+      const axis = rawAxis < 0 ? rawAxis + rank + 2 : rawAxis;
       const offsets = p?.numbers('offset') ?? [];
       if (inputs.length < 2) return unresolved('Crop needs two bottoms: the blob to crop and the reference.');
       const firstSpatial = 2;
@@ -453,6 +459,21 @@ function buildSpec(
     case 'loss':
       // A loss or accuracy reduces its prediction to a scalar; the label carries no pixels.
       return { op: 'globalPool' };
+    case 'normalize': {
+      // SSD's Normalize divides by a norm over the whole map unless across_spatial is false;
+      // MVN subtracts each channel's mean over H x W.
+      const acrossSpatial = type === 'Normalize' ? (layer.message('norm_param')?.bool('across_spatial') ?? true) : true;
+      if (!acrossSpatial || inputs.length === 0) return { op: 'pointwise', kind: type };
+      inputs.push(inputs[0]!);
+      return { op: 'normalize', kind: type };
+    }
+    case 'argmax': {
+      const axis = layer.message('argmax_param')?.number('axis');
+      // Without an axis ArgMax reduces C x H x W to a list of indices.
+      if (axis === undefined) return { op: 'globalPool' };
+      if (axis >= 2 || (axis < 0 && axis >= -rank)) return unresolved('ArgMax along a spatial axis is not modelled; it is treated as the identity.');
+      return { op: 'pointwise', kind: type };
+    }
     case 'constant':
       return { op: 'constant' };
     case 'interp': {

@@ -13,7 +13,7 @@ export interface CfgOption {
 }
 
 export interface CfgSection {
-  /** Section type without brackets, lower case ("convolutional"). */
+  /** Section type without brackets, as written ("convolutional"). */
   type: string;
   /** Header as written ("[convolutional]"). */
   header: string;
@@ -52,7 +52,7 @@ export function parseCfg(text: string): CfgFile {
     const range = lineRange(line, first, last);
     if (stripped[0] === '[') {
       const close = stripped.indexOf(']');
-      const name = (close > 0 ? stripped.slice(1, close) : stripped.slice(1)).toLowerCase();
+      const name = close > 0 ? stripped.slice(1, close) : stripped.slice(1);
       if (close < 0) problems.push({ message: `Section header ${stripped} has no closing ']'.`, range });
       current = { type: name, header: stripped, headerRange: range, range, options: [] };
       sections.push(current);

@@ -1,7 +1,8 @@
 /**
- * Darknet section types and what they are spatially, as data. Defaults that
- * depend on other keys (maxpool size = stride, padding = size-1) live in the
- * reader next to the one place that reads them.
+ * Darknet section types and what they are spatially, as data, keyed by the
+ * exact header string_to_layer_type compares (pjreddie's and AlexeyAB's
+ * parser.c). Defaults that depend on other keys (maxpool size = stride,
+ * padding = size-1) live in the reader next to the one place that reads them.
  */
 
 export type DarknetKind =
@@ -19,7 +20,6 @@ export type DarknetKind =
   | 'upsample'
   | 'reorg'
   | 'reorg3d'
-  | 'reorgOld'
   | 'crop'
   | 'scaleChannels'
   | 'sam'
@@ -35,6 +35,7 @@ export const DARKNET_SECTIONS: Record<string, DarknetKind> = {
   maxpool: 'maxpool',
   max: 'maxpool',
   local_avgpool: 'localAvgpool',
+  local_avg: 'localAvgpool',
   avgpool: 'avgpool',
   avg: 'avgpool',
   connected: 'connected',
@@ -53,7 +54,7 @@ export const DARKNET_SECTIONS: Record<string, DarknetKind> = {
   silence: 'pointwise',
   contrastive: 'pointwise',
   yolo: 'output',
-  gaussian_yolo: 'output',
+  Gaussian_yolo: 'output',
   region: 'output',
   detection: 'output',
   iseg: 'output',
@@ -62,12 +63,10 @@ export const DARKNET_SECTIONS: Record<string, DarknetKind> = {
   upsample: 'upsample',
   reorg: 'reorg',
   reorg3d: 'reorg3d',
-  reorg_old: 'reorgOld',
   crop: 'crop',
   scale_channels: 'scaleChannels',
   sam: 'sam',
-  implicit_add: 'constant',
-  implicit_mul: 'constant',
+  implicit: 'constant',
   rnn: 'recurrent',
   crnn: 'recurrent',
   lstm: 'recurrent',
@@ -80,14 +79,13 @@ export const DARKNET_SECTIONS: Record<string, DarknetKind> = {
 export const ALEXEYAB_SECTIONS = new Set([
   'scale_channels',
   'sam',
-  'gaussian_yolo',
+  'Gaussian_yolo',
   'reorg3d',
-  'reorg_old',
-  'implicit_add',
-  'implicit_mul',
+  'implicit',
   'contrastive',
   'conv_lstm',
   'local_avgpool',
+  'local_avg',
   'empty',
   'silence',
 ]);

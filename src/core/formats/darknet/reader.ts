@@ -79,6 +79,7 @@ class SectionOptions {
   }
 }
 
+/** Which fork a cfg is written for: AlexeyAB when it uses a key or section only that fork knows. */
 function detectDialect(sections: CfgSection[]): DarknetDialect {
   for (const s of sections) {
     if (ALEXEYAB_SECTIONS.has(s.type)) return 'alexeyab';
@@ -132,7 +133,7 @@ function convSpec(ctx: LayerContext): LayerOp {
     ctx.findings.push(
       finding(
         'RFL100',
-        'antialiasing adds a blur layer after this convolution that is not modelled: the field is 2 strides wider than shown.',
+        'antialiasing runs this convolution at stride 1 and adds a blur of the same stride after it, which is not modelled: the real field is 2 input pixels wider (1 with antialiasing=2).',
         o.range('antialiasing'),
         ctx.id,
       ),
@@ -147,6 +148,7 @@ function convSpec(ctx: LayerContext): LayerOp {
     padding: { kind: 'explicit', before: pair(applied), after: pair(applied) },
     padMode: 'zeros',
     ceil: false,
+    count: 'c',
   };
   return { op: 'conv', window };
 }
@@ -181,6 +183,7 @@ function maxpoolSpec(ctx: LayerContext, pool: 'max' | 'avg'): LayerOp {
     },
     padMode: 'zeros',
     ceil: false,
+    count: 'c',
   };
   return { op: 'pool', pool, window };
 }
@@ -193,7 +196,7 @@ function localSpec(ctx: LayerContext): LayerOp {
   if (!positive(ctx, 'size', size) || !positive(ctx, 'stride', stride)) {
     return { op: 'unknown', reason: 'invalid local layer parameters' };
   }
-  // local_layer.c passes the raw pad value to im2col_cpu.
+  // local_layer.c passes the raw pad value to im2col_cpu and counts outputs its own way.
   const window: Window = {
     kernel: pair(size),
     stride: pair(stride),
@@ -201,6 +204,7 @@ function localSpec(ctx: LayerContext): LayerOp {
     padding: { kind: 'explicit', before: pair(pad), after: pair(pad) },
     padMode: 'zeros',
     ceil: false,
+    count: 'darknet-local',
   };
   return { op: 'conv', window, local: true };
 }
@@ -231,17 +235,17 @@ function reorgSpec(ctx: LayerContext, kind: DarknetKind): LayerOp {
   const stride = o.int('stride', 1);
   if (!positive(ctx, 'stride', stride)) return { op: 'unknown', reason: 'invalid reorg stride' };
   if (o.int('flatten', 0) || o.int('extra', 0)) {
-    ctx.findings.push(
-      finding('RFL100', 'reorg with flatten or extra is not modelled.', ctx.section.headerRange, ctx.id),
-    );
+    ctx.findings.push(finding('RFL100', 'reorg with flatten or extra is not modelled.', ctx.section.headerRange, ctx.id));
     return { op: 'unknown', reason: 'reorg flatten/extra' };
   }
+  // [reorg] (REORG_OLD in AlexeyAB's fork) calls reorg_cpu with the input's dimensions,
+  // [reorg3d] with the output's. Reversed, the first is a clean depth-to-space and the second is not.
   if (o.int('reverse', 0)) {
-    if (ctx.dialect === 'alexeyab' && kind === 'reorg') {
+    if (kind === 'reorg3d') {
       ctx.findings.push(
         finding(
           'RFL100',
-          "AlexeyAB's reverse reorg calls reorg_cpu with the output's dimensions and scrambles rows; it is shown as a clean depth-to-space.",
+          "[reorg3d] reverse=1 calls reorg_cpu with the output's dimensions and gathers rows out of place; it is shown as a clean depth-to-space.",
           o.range('reverse'),
           ctx.id,
         ),
@@ -249,13 +253,7 @@ function reorgSpec(ctx: LayerContext, kind: DarknetKind): LayerOp {
     }
     return { op: 'pixelShuffle', factor: pair(stride) };
   }
-  const layout =
-    kind === 'reorg3d'
-      ? 'clean'
-      : kind === 'reorgOld' || ctx.dialect === 'pjreddie'
-        ? 'darknet-pjreddie'
-        : 'darknet-alexeyab';
-  return { op: 'spaceToDepth', block: pair(stride), layout };
+  return { op: 'spaceToDepth', block: pair(stride), layout: kind === 'reorg3d' ? 'darknet-reorg3d' : 'darknet-reorg' };
 }
 
 function buildSpec(kind: DarknetKind, ctx: LayerContext, inputs: string[]): LayerOp {
@@ -294,16 +292,24 @@ function buildSpec(kind: DarknetKind, ctx: LayerContext, inputs: string[]): Laye
       return inputs.length === 1 ? { op: 'pointwise', kind: 'route' } : { op: 'concat', align: 'exact' };
     }
     case 'shortcut': {
-      const list = o.intList('from');
+      let list = o.intList('from');
       if (!list || list.length === 0) {
         ctx.findings.push(finding('RFL100', '[shortcut] needs from=.', ctx.section.headerRange, ctx.id));
         return { op: 'unknown', reason: 'shortcut without from' };
+      }
+      if (ctx.dialect === 'pjreddie' && list.length > 1) {
+        // parse_shortcut: int index = atoi(l);
+        ctx.findings.push(
+          finding('RFL100', `pjreddie's Darknet reads only the first layer of from=${o.option('from')!.value}; the others are ignored.`, o.range('from'), ctx.id),
+        );
+        list = list.slice(0, 1);
       }
       for (const raw of list) {
         const id = ctx.resolveIndex(raw, 'from');
         if (id !== null) inputs.push(id);
       }
-      return inputs.length > 1 ? { op: 'add', align: 'darknet-sample' } : { op: 'pointwise', kind: 'shortcut' };
+      const align = ctx.dialect === 'pjreddie' ? 'darknet-sample' : 'darknet-flat';
+      return inputs.length > 1 ? { op: 'add', align } : { op: 'pointwise', kind: 'shortcut' };
     }
     case 'scaleChannels':
     case 'sam': {
@@ -342,7 +348,6 @@ function buildSpec(kind: DarknetKind, ctx: LayerContext, inputs: string[]): Laye
     }
     case 'reorg':
     case 'reorg3d':
-    case 'reorgOld':
       return reorgSpec(ctx, kind);
     case 'crop': {
       const h = o.int('crop_height', 1);
@@ -446,7 +451,17 @@ function readDarknet(source: ModelSource, options: ReadOptions): ReadResult {
         return String(target);
       },
     };
-    const kind = DARKNET_SECTIONS[section.type];
+    let kind = DARKNET_SECTIONS[section.type];
+    if (!kind) {
+      // string_to_layer_type compares exactly: [Convolutional] stops Darknet.
+      const near = Object.keys(DARKNET_SECTIONS).find((k) => k.toLowerCase() === section.type.toLowerCase());
+      if (near) {
+        kind = DARKNET_SECTIONS[near];
+        findings.push(
+          finding('RFL100', `Darknet matches section names exactly and would stop at ${section.header}; it is read as [${near}].`, section.headerRange, id),
+        );
+      }
+    }
     const inputs = [previous];
     let spec: LayerOp;
     if (!kind) {

@@ -1,0 +1,178 @@
+/** The command line as other tools use it: dist/cli.js in a child process. */
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { colorTable } from '../../src/colormap';
+
+const ROOT = join(__dirname, '..', '..');
+const CLI = join(ROOT, 'dist', 'cli.js');
+const DARKNET = join(ROOT, 'examples', 'darknet', 'strided-blind-spots.cfg');
+const CAFFE = join(ROOT, 'examples', 'caffe', 'valid-convs.prototxt');
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function json(...args: string[]) {
+  const r = cli(...args);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+describe('command line', function () {
+  this.timeout(120000);
+  const tmp = mkdtempSync(join(tmpdir(), 'rflens-cli-'));
+
+  before(() => {
+    if (!existsSync(CLI)) {
+      const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, encoding: 'utf8' });
+      assert.equal(b.status, 0, b.stderr);
+    }
+  });
+
+  it('analyze --json prints exactly the contract', () => {
+    const j = json('analyze', DARKNET, '--json');
+    assert.deepEqual(Object.keys(j), ['file', 'format', 'model', 'input', 'outputs', 'layers', 'metrics', 'findings']);
+    assert.equal(j.format, 'darknet');
+    assert.deepEqual(j.input, { shape: [100, 100], source: 'file' });
+    assert.deepEqual(j.outputs, ['7']);
+    for (const l of j.layers) {
+      assert.deepEqual(Object.keys(l), ['id', 'name', 'op', 'line', 'inputs', 'output', 'rf']);
+      if (l.rf) for (const k of ['size', 'jump', 'start']) assert.equal(l.rf[k].length, 2);
+    }
+    const conv0 = j.layers.find((l: { id: string }) => l.id === '0');
+    assert.deepEqual(conv0, {
+      id: '0',
+      name: '[convolutional] 0',
+      op: 'conv',
+      line: 18,
+      inputs: ['input'],
+      output: [50, 50],
+      rf: { size: [3, 3], jump: [2, 2], start: [0, 0] },
+    });
+    assert.ok(j.metrics['7'] && j.metrics['5'], 'metrics for the output and the last spatial layer');
+    assert.deepEqual(Object.keys(j.metrics['5']), [
+      'peakLog10',
+      'edgeRatio',
+      'cornerRatio',
+      'wellRepresented',
+      'deadPixels',
+      'coverageMin',
+      'coverageMax',
+      'ripple',
+    ]);
+    const codes = j.findings.map((f: { code: string }) => f.code).sort();
+    assert.deepEqual(codes, ['RFL001', 'RFL002', 'RFL003', 'RFL004', 'RFL005', 'RFL006', 'RFL100']);
+    for (const f of j.findings) assert.deepEqual(Object.keys(f), ['code', 'severity', 'message', 'line', 'layer']);
+    const dead = j.findings.find((f: { code: string }) => f.code === 'RFL001');
+    assert.equal(dead.layer, '1');
+    assert.equal(dead.line, 29, 'on the stride= line of the 1x1 convolution');
+    assert.equal(j.metrics['5'].deadPixels, 4524);
+  });
+
+  it('--input wins over the file and is reported as the source', () => {
+    const j = json('analyze', DARKNET, '--json', '--input', '64');
+    assert.deepEqual(j.input, { shape: [64, 64], source: 'option' });
+    const k = json('analyze', DARKNET, '--json', '--input', '64x48');
+    assert.deepEqual(k.input.shape, [64, 48]);
+  });
+
+  it('analyze prints a readable table by default', () => {
+    const r = cli('analyze', CAFFE);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /format caffe, model ValidConvs, input 96x96 \(stated in the file\)/);
+    assert.match(r.stdout, /conv1\s+\d+\s+Convolution\s+k3 s1\s+94x94\s+3\s+1\s+1/);
+    assert.match(r.stdout, /RFL002 warning line \d+:/);
+  });
+
+  it('map --json: path counts divided by the peak, for the outputs by default', () => {
+    const j = json('map', CAFFE, '--json');
+    assert.deepEqual(Object.keys(j), ['layer', 'metric', 'shape', 'peakLog10', 'values']);
+    assert.equal(j.layer, 'prob');
+    assert.deepEqual(j.shape, [96, 96]);
+    assert.equal(j.values.length, 96 * 96);
+    assert.equal(Math.max(...j.values), 1);
+    // valid convolutions: the corner pixel is reached by exactly one path of the peak's 10^peakLog10
+    assert.ok(Math.abs(j.values[0] - 10 ** -j.peakLog10) < 1e-12);
+  });
+
+  it('map --metric coverage --layer NAME and --layer INDEX', () => {
+    const byName = json('map', CAFFE, '--json', '--metric', 'coverage', '--layer', 'conv1');
+    assert.equal(byName.metric, 'coverage');
+    // a valid 3x3 convolution: corners covered once, the interior 9 times
+    assert.equal(byName.values[0], 1);
+    assert.equal(byName.values[2 * 96 + 2], 9);
+    const byIndex = json('map', CAFFE, '--json', '--metric', 'coverage', '--layer', '1');
+    assert.deepEqual(byIndex.values, byName.values);
+  });
+
+  it('map --padding is a what-if on every convolution', () => {
+    const zeros = json('map', DARKNET, '--json', '--layer', '0');
+    const reflect = json('map', DARKNET, '--json', '--layer', '0', '--padding', 'reflect');
+    assert.notDeepEqual(zeros.values, reflect.values);
+  });
+
+  it('map --png writes a heatmap in the viridis colours', () => {
+    const out = join(tmp, 'map.png');
+    const r = cli('map', DARKNET, '--png', out);
+    assert.equal(r.code, 0, r.stderr);
+    const png = PNG.sync.read(readFileSync(out));
+    assert.equal(png.width, 300, '100 pixels enlarged 3 times');
+    assert.equal(png.height, 300);
+    const lut = colorTable('viridis');
+    const palette = new Set<string>();
+    for (let i = 0; i < 256; i++) palette.add(`${lut[i * 3]},${lut[i * 3 + 1]},${lut[i * 3 + 2]}`);
+    for (let i = 0; i < png.data.length; i += 4 * 997) assert.ok(palette.has(`${png.data[i]},${png.data[i + 1]},${png.data[i + 2]}`));
+  });
+
+  it('a 1-D model maps to a profile image', () => {
+    const file = join(tmp, 'audio.prototxt');
+    writeFileSync(
+      file,
+      'input: "wave"\ninput_shape { dim: 1 dim: 1 dim: 400 }\nlayer { name: "c" type: "Convolution" bottom: "wave" top: "c" convolution_param { kernel_size: 10 stride: 5 } }\n',
+    );
+    const j = json('analyze', file, '--json');
+    assert.deepEqual(j.input.shape, [400]);
+    assert.deepEqual(j.layers[1].output, [79]);
+    const out = join(tmp, 'audio.png');
+    assert.equal(cli('map', file, '--png', out).code, 0);
+    assert.equal(PNG.sync.read(readFileSync(out)).height, 160);
+  });
+
+  it('bad usage and unreadable input exit 2 with one line on stderr', () => {
+    const cases: string[][] = [
+      ['analyze', join(tmp, 'missing.cfg')],
+      ['analyze', DARKNET, '--input', 'big'],
+      ['analyze', DARKNET, '--input', '1x2x3'],
+      ['map', DARKNET, '--layer', 'nope'],
+      ['map', DARKNET, '--metric', 'colour'],
+      ['map', DARKNET, '--padding', 'mirror'],
+      ['frobnicate', DARKNET],
+      ['analyze'],
+      ['analyze', DARKNET, '--no-such-option'],
+    ];
+    for (const args of cases) {
+      const r = cli(...args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').length, 1, args.join(' '));
+      assert.match(r.stderr, /^rflens: /);
+    }
+    const junk = join(tmp, 'junk.txt');
+    writeFileSync(junk, 'hello world\n');
+    const r = cli('analyze', junk);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no reader recognises|cannot analyse/i);
+  });
+
+  it('a file with problems still exits 0 and reports them', () => {
+    const file = join(tmp, 'broken.cfg');
+    writeFileSync(file, '[net]\nwidth=32\nheight=32\n[convolutional]\nsize=3\npad=1\n[route]\nlayers=-9\n[convolutional]\nsize=3\n');
+    const j = json('analyze', file, '--json');
+    const f = j.findings.find((x: { code: string }) => x.code === 'RFL100');
+    assert.equal(f.line, 8);
+  });
+});
