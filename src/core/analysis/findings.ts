@@ -332,32 +332,43 @@ function deadPixelFinding(analysis: ModelAnalysis, finals: string[]): Finding | 
 
 /**
  * The layers every path from the input to the targets passes through, in
- * graph order (in a ResNet the block outputs, not the branches inside).
+ * graph order (in a ResNet the block outputs, not the branches inside):
+ * immediate dominators by the intersection rule of Cooper, Harvey and
+ * Kennedy, which on a graph in topological order needs one pass. Edges that
+ * carry no path (a crop's reference input) do not count.
  */
 export function dominatorChain(analysis: ModelAnalysis, targets: string[]): string[] {
   const geometry = analysis.geometry;
+  const index = new Map<string, number>();
+  geometry.nodes.forEach((g, i) => index.set(g.node.id, i));
   const inputId = geometry.nodes.find((g) => g.node.spec.op === 'input')?.node.id;
   if (!inputId) return [];
-  const ancestors = analysis.ancestors(targets);
-  const targetSet = new Set(targets);
-  /** Can the input reach a target without passing through `skip`? Edges that carry no path (a crop's reference) do not count. */
-  const reachable = (skip: string) => {
-    const seen = new Set<string>([inputId]);
-    for (const id of ancestors) {
-      if (id === skip || id === inputId) continue;
-      const g = geometry.byId.get(id)!;
-      if (g.node.inputs.some((src, k) => seen.has(src) && !g.rules[k]!.some((r) => r instanceof EmptyRule))) {
-        seen.add(id);
-      }
+  const idom = new Map<string, string>([[inputId, inputId]]);
+  const intersect = (a: string, b: string) => {
+    while (a !== b) {
+      while (index.get(a)! > index.get(b)!) a = idom.get(a)!;
+      while (index.get(b)! > index.get(a)!) b = idom.get(b)!;
     }
-    return targets.some((t) => t !== skip && seen.has(t));
+    return a;
   };
-  return ancestors.filter((id) => {
-    const g = geometry.byId.get(id)!;
-    if (id === inputId || !g.spatial) return false;
-    if (targetSet.has(id) && targets.length === 1) return true;
-    return !reachable(id);
-  });
+  for (const g of geometry.nodes) {
+    if (g.node.id === inputId) continue;
+    let d: string | null = null;
+    g.node.inputs.forEach((src, k) => {
+      if (!idom.has(src) || g.rules[k]!.some((r) => r instanceof EmptyRule)) return;
+      d = d === null ? src : intersect(d, src);
+    });
+    if (d !== null) idom.set(g.node.id, d);
+  }
+  const reached = targets.filter((t) => idom.has(t));
+  if (reached.length === 0) return [];
+  let d = reached.length === 1 ? reached[0]! : reached.slice(1).reduce((acc, t) => intersect(acc, t), reached[0]!);
+  const chain: string[] = [];
+  while (d !== inputId) {
+    if (geometry.byId.get(d)!.spatial) chain.push(d);
+    d = idom.get(d)!;
+  }
+  return chain.reverse();
 }
 
 /** Evaluations of the edge ratio spent scanning from the first layer before bisecting. */

@@ -23,8 +23,8 @@ export interface NodeGeometry {
   size: number[];
   /** False for dense, flatten, global pooling and what follows them: the output has no spatial axes. */
   spatial: boolean;
-  /** rules[k][axis]: how the layer reads its k-th input along each axis. */
-  rules: AxisRule[][];
+  /** rules[k][axis]: how the layer reads its k-th input along each axis (built on first use). */
+  readonly rules: AxisRule[][];
   /** For window layers: the padding applied before and after, per axis, after resolving 'same'. */
   padBefore?: number[];
   padAfter?: number[];
@@ -45,6 +45,23 @@ export interface Geometry {
   /** consumers of each layer: the layers that read it and at which input position */
   consumers: Map<string, Array<{ geometry: NodeGeometry; input: number }>>;
   findings: Finding[];
+}
+
+/** A layer's geometry; its rules are built on first use (shape inference alone, as RFL006's search of input sizes, never needs them). */
+class LayerGeometry implements NodeGeometry {
+  private built: AxisRule[][] | null = null;
+  constructor(
+    readonly node: LayerNode,
+    readonly size: number[],
+    readonly spatial: boolean,
+    private readonly make: () => AxisRule[][],
+    readonly padBefore?: number[],
+    readonly padAfter?: number[],
+  ) {}
+
+  get rules(): AxisRule[][] {
+    return (this.built ??= this.make());
+  }
 }
 
 /** Output size of a sliding window, with ceil mode dropping a window that starts in the trailing padding. */
@@ -139,7 +156,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
     if (missing) continue;
     const spec = node.spec;
     const first = inputs[0];
-    let result: Omit<NodeGeometry, 'node'> | null = null;
+    let result: (Omit<NodeGeometry, 'node' | 'rules'> & { rules: () => AxisRule[][] }) | null = null;
     const needInput = (): NodeGeometry | null => {
       if (!first) fail(`${node.name} has no input.`);
       return first ?? null;
@@ -152,7 +169,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
       result = {
         size: first.size.map(() => 1),
         spatial: false,
-        rules: inputs.map((g, k) => g.size.map((n) => (k === 0 ? new GlobalRule(n) : new EmptyRule(n, 1)) as AxisRule)),
+        rules: () => inputs.map((g, k) => g.size.map((n) => (k === 0 ? new GlobalRule(n) : new EmptyRule(n, 1)) as AxisRule)),
       };
     } else switch (spec.op) {
       case 'input':
@@ -160,7 +177,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
           fail(`The input size ${fmt(input)} is not ${rank} whole numbers between 1 and ${MAX_AXIS}.`);
           break;
         }
-        result = { size: input.slice(), spatial: true, rules: [] };
+        result = { size: input.slice(), spatial: true, rules: () => [] };
         break;
       case 'conv':
       case 'pool': {
@@ -209,7 +226,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
         if (padMode === 'reflect' && before.some((p, a) => Math.max(p, after[a]!) >= src.size[a]!)) {
           fail(`${node.name}: reflect padding must be smaller than the input (${fmt(src.size)}).`);
         }
-        const rules = [
+        const rules = () => [
           size.map(
             (n, a) =>
               new WindowRule(src.size[a]!, n, w.kernel[a]!, w.stride[a]!, w.dilation[a]!, before[a]!, after[a]!, padMode) as AxisRule,
@@ -237,7 +254,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
           fail(`${node.name}: the transposed convolution gives an empty output for a ${fmt(src.size)} input.`);
           break;
         }
-        const rules = [
+        const rules = () => [
           size.map((n, a) => new TransposedRule(src.size[a]!, n, spec.kernel[a]!, spec.stride[a]!, spec.dilation[a]!, spec.padBefore[a]!) as AxisRule),
         ];
         result = { size, spatial: src.spatial, rules };
@@ -251,7 +268,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
           fail(`${node.name}: the upsampling gives an empty output.`);
           break;
         }
-        const rules = [
+        const rules = () => [
           size.map((nOut, a) => {
             const nIn = src.size[a]!;
             if (spec.mode === 'bilinear') return new LinearRule(nIn, nOut, spec.alignCorners) as AxisRule;
@@ -271,7 +288,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
           break;
         }
         const size = src.size.map((n, a) => n * spec.factor[a]!);
-        result = { size, spatial: src.spatial, rules: [size.map((n, a) => new NearestRule(src.size[a]!, n, 1, spec.factor[a]!) as AxisRule)] };
+        result = { size, spatial: src.spatial, rules: () => [size.map((n, a) => new NearestRule(src.size[a]!, n, 1, spec.factor[a]!) as AxisRule)] };
         break;
       }
       case 'spaceToDepth': {
@@ -294,7 +311,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
           layout = 'clean';
         }
         if (layout !== 'clean' && rank !== 2) layout = 'clean';
-        const rules = [
+        const rules = () => [
           size.map((nOut, a) => {
             const b = spec.block[a]!;
             const nIn = src.size[a]!;
@@ -333,9 +350,12 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
           fail(`${node.name}: a ${fmt(size)} crop at offset ${fmt(offset)} does not fit the ${fmt(src.size)} input.`);
           break;
         }
-        const rules = [size.map((n, a) => new ShiftRule(src.size[a]!, n, offset[a]!) as AxisRule)];
-        // The reference input only lends its size: it carries no paths.
-        if (ref) rules.push(size.map((n, a) => new EmptyRule(ref.size[a]!, n) as AxisRule));
+        const rules = () => {
+          const list = [size.map((n, a) => new ShiftRule(src.size[a]!, n, offset[a]!) as AxisRule)];
+          // The reference input only lends its size: it carries no paths.
+          if (ref) list.push(size.map((n, a) => new EmptyRule(ref.size[a]!, n) as AxisRule));
+          return list;
+        };
         result = { size, spatial: src.spatial, rules };
         break;
       }
@@ -410,14 +430,14 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
           fail(`${node.name}: inputs of sizes ${inputs.map((g) => fmt(g.size)).join(', ')} cannot be ${spec.op === 'concat' ? 'concatenated' : 'combined'}.`);
           break;
         }
-        result = { size, spatial, rules };
+        result = { size, spatial, rules: () => rules };
         break;
       }
       case 'normalize': {
         const src = needInput();
         if (!src) break;
         // Read twice: position by position, and whole (the map's statistics).
-        const rules = inputs.map((g, k) => src.size.map((n, a) => (k === 0 ? new ShiftRule(n, n, 0) : new AllRule(g.size[a]!, n)) as AxisRule));
+        const rules = () => inputs.map((g, k) => src.size.map((n, a) => (k === 0 ? new ShiftRule(n, n, 0) : new AllRule(g.size[a]!, n)) as AxisRule));
         result = { size: src.size.slice(), spatial: src.spatial, rules };
         break;
       }
@@ -425,12 +445,14 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
       case 'unknown': {
         const src = needInput();
         if (!src) break;
-        result = { size: src.size.slice(), spatial: src.spatial, rules: [src.size.map((n) => new ShiftRule(n, n, 0) as AxisRule)] };
-        // The other inputs of an unresolved layer are still its inputs: keep their paths.
-        for (const g of inputs.slice(1)) {
-          if (g.size.every((n, a) => n === src.size[a])) result.rules.push(src.size.map((n) => new ShiftRule(n, n, 0) as AxisRule));
-          else result.rules.push(src.size.map((n, a) => new EmptyRule(g.size[a]!, n) as AxisRule));
-        }
+        // The other inputs of an unresolved layer are still its inputs: keep the paths of those of its size.
+        const rules = () =>
+          inputs.map((g) =>
+            g === src || g.size.every((n, a) => n === src.size[a])
+              ? src.size.map((n) => new ShiftRule(n, n, 0) as AxisRule)
+              : src.size.map((n, a) => new EmptyRule(g.size[a]!, n) as AxisRule),
+          );
+        result = { size: src.size.slice(), spatial: src.spatial, rules };
         break;
       }
       case 'globalPool':
@@ -438,12 +460,12 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
       case 'flatten': {
         const src = needInput();
         if (!src) break;
-        const rules = inputs.map((g) => g.size.map((n) => new GlobalRule(n) as AxisRule));
+        const rules = () => inputs.map((g) => g.size.map((n) => new GlobalRule(n) as AxisRule));
         result = { size: new Array<number>(rank).fill(1), spatial: false, rules };
         break;
       }
       case 'constant':
-        result = { size: new Array<number>(rank).fill(1), spatial: false, rules: [] };
+        result = { size: new Array<number>(rank).fill(1), spatial: false, rules: () => [] };
         break;
     }
     if (!result) continue;
@@ -451,7 +473,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
       fail(`${node.name}: an output of ${fmt(result.size)} is beyond the ${MAX_AXIS} units per axis this analysis handles.`);
       continue;
     }
-    const geometry: NodeGeometry = { node, ...result };
+    const geometry = new LayerGeometry(node, result.size, result.spatial, result.rules, result.padBefore, result.padAfter);
     byId.set(node.id, geometry);
     nodes.push(geometry);
     inputs.forEach((g, k) => {

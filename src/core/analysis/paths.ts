@@ -200,8 +200,26 @@ function densify(g: Gradient, shape: number[]): Dense {
   if (g.kind === 'dense') return g;
   const exp = Math.max(...g.terms.map((t) => t.exp));
   const data = new Float64Array(product(shape));
-  for (const t of g.terms) outerInto(data, t.factors, 2 ** (t.exp - exp));
-  return { kind: 'dense', data, exp, bound: maxOf(data), owned: true };
+  let bound = 0;
+  for (const t of g.terms) {
+    const scale = 2 ** (t.exp - exp);
+    // all values are non-negative: the product of the factors' maxima bounds the term
+    bound += scale * t.factors.reduce((p, f) => p * maxOf(f), 1);
+    if (g.terms.length === 1 && t.factors.length === 2 && scale === 1) outer2(data, t.factors[0]!, t.factors[1]!);
+    else outerInto(data, t.factors, scale);
+  }
+  return { kind: 'dense', data, exp, bound, owned: true };
+}
+
+/** out = f0 outer f1 into a fresh array (the common case: one term, two axes). */
+function outer2(out: Float64Array, f0: Float64Array, f1: Float64Array): void {
+  const n1 = f1.length;
+  for (let i = 0; i < f0.length; i++) {
+    const v = f0[i]!;
+    if (v === 0) continue;
+    const b = i * n1;
+    for (let j = 0; j < n1; j++) out[b + j] = v * f1[j]!;
+  }
 }
 
 function addGradients(a: Gradient | undefined, b: Gradient, shape: number[]): Gradient {
@@ -306,7 +324,7 @@ export function pathMap(geometry: Geometry, targets: string[], taps: TapCache = 
   if (!at) return empty();
   const dense = densify(at, inputShape);
   const values = dense.owned ? dense.data : dense.data.slice();
-  const e = rescale(values);
+  const e = dense.bound > RESCALE_LIMIT || dense.bound < 1 / RESCALE_LIMIT ? rescale(values) : 0;
   return { shape: inputShape.slice(), values, log2Scale: dense.exp + e };
 }
 

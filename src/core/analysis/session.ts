@@ -52,18 +52,42 @@ export class ModelAnalysis {
     return this.geometry.byId.has(id);
   }
 
+  /**
+   * The layer whose map equals this one's: a layer that sums or copies its
+   * single input (a classifier's global pooling, dense layer and softmax, as
+   * all-ones layers) passes a gradient of ones down, so its map is its input's.
+   */
+  private sameMapAs(id: string): string {
+    for (;;) {
+      const g = this.geometry.byId.get(id);
+      if (!g || g.node.inputs.length !== 1 || !g.rules[0]) return id;
+      const spec = g.node.spec.op;
+      const passes = spec === 'pointwise' || spec === 'globalPool' || spec === 'dense' || spec === 'flatten' || spec === 'unknown';
+      const src = this.geometry.byId.get(g.node.inputs[0]!);
+      if (!passes || !src || (spec !== 'pointwise' && spec !== 'unknown' && g.size.some((n) => n !== 1))) return id;
+      id = src.node.id;
+    }
+  }
+
   /** Path counts of the sum of the given layers' units over the input. */
   pathMap(targets: string[]): PathMap {
     const unique = [...new Set(targets.filter((t) => this.has(t)))].sort();
+    if (unique.length === 1) {
+      // One layer: its map is cached under the layer that has the same map.
+      const key = this.sameMapAs(unique[0]!);
+      let map = this.pathCache.get(key);
+      if (!map) {
+        map = pathMap(this.geometry, [key], this.taps);
+        this.pathCache.set(key, map);
+      }
+      return map;
+    }
     const key = unique.join('\u0000');
     let map = this.pathCache.get(key);
     if (!map) {
-      const singles = unique.map((t) => this.pathCache.get(t));
       // Linear in the units summed: reuse the layers' own maps when they are there.
-      map =
-        unique.length > 1 && singles.every((m) => m !== undefined)
-          ? sumPathMaps(singles as PathMap[])
-          : pathMap(this.geometry, unique, this.taps);
+      const singles = unique.map((t) => this.pathCache.get(this.sameMapAs(t)));
+      map = singles.every((m) => m !== undefined) ? sumPathMaps(singles as PathMap[]) : pathMap(this.geometry, unique, this.taps);
       this.pathCache.set(key, map);
     }
     return map;

@@ -35,38 +35,37 @@ export function tapMatrix(rule: AxisRule): TapMatrix {
   const offsets = new Int32Array(nOut + 1);
   const idx: number[] = [];
   const w: number[] = [];
-  const colSum = new Float64Array(nIn);
-  const identity = isIdentityRule(rule);
-  if (rule instanceof WindowRule || rule instanceof ShiftRule) {
-    const taps =
-      rule instanceof WindowRule
-        ? Array.from({ length: rule.kernel }, (_, t) => ({ stride: rule.stride, offset: t * rule.dilation - rule.before }))
-        : [{ stride: 1, offset: rule.offset }];
-    for (const { stride, offset } of taps) {
-      // o * stride + offset in [0, nIn)
-      const oLo = Math.max(0, Math.ceil(-offset / stride));
-      const oHi = Math.min(nOut - 1, Math.floor((nIn - 1 - offset) / stride));
-      if (oLo <= oHi) {
-        bands.push({ oLo, oHi, stride, offset });
-        for (let o = oLo; o <= oHi; o++) colSum[o * stride + offset]! += 1;
-      }
+  // Each band gives an input at most one tap: the number of bands bounds the column sums.
+  let bandBound = 0;
+  const addBand = (stride: number, offset: number) => {
+    // o * stride + offset in [0, nIn)
+    const oLo = Math.max(0, Math.ceil(-offset / stride));
+    const oHi = Math.min(nOut - 1, Math.floor((nIn - 1 - offset) / stride));
+    if (oLo <= oHi) {
+      bands.push({ oLo, oHi, stride, offset });
+      bandBound++;
     }
-  }
+  };
+  if (rule instanceof WindowRule) {
+    for (let t = 0; t < rule.kernel; t++) addBand(rule.stride, t * rule.dilation - rule.before);
+  } else if (rule instanceof ShiftRule) addBand(1, rule.offset);
+  let colSum: Float64Array | null = null;
   const push = (i: number, wt: number) => {
     idx.push(i);
     w.push(wt);
+    colSum ??= new Float64Array(nIn);
     colSum[i]! += wt;
   };
   if (rule instanceof WindowRule) {
     // Out-of-range taps: padding copies (reflect, replicate, circular) land on a pixel; zeros read nothing.
-    for (let o = 0; o < nOut; o++) {
-      if (rule.padMode !== 'zeros') {
+    if (rule.padMode !== 'zeros') {
+      for (let o = 0; o < nOut; o++) {
         for (let t = 0; t < rule.kernel; t++) {
           const i = o * rule.stride - rule.before + t * rule.dilation;
           if ((i < 0 && i >= -rule.before) || (i >= nIn && i < nIn + rule.after)) push(paddedSource(i, nIn, rule.padMode), 1);
         }
+        offsets[o + 1] = idx.length;
       }
-      offsets[o + 1] = idx.length;
     }
   } else if (!(rule instanceof ShiftRule)) {
     const sink = new TapSink();
@@ -77,7 +76,16 @@ export function tapMatrix(rule: AxisRule): TapMatrix {
       offsets[o + 1] = idx.length;
     }
   }
-  let maxColumnSum = 0;
-  for (let i = 0; i < nIn; i++) if (colSum[i]! > maxColumnSum) maxColumnSum = colSum[i]!;
-  return { nIn, nOut, identity, bands, offsets, index: Int32Array.from(idx), weight: Float64Array.from(w), maxColumnSum };
+  let residualMax = 0;
+  if (colSum) for (const v of colSum as Float64Array) if (v > residualMax) residualMax = v;
+  return {
+    nIn,
+    nOut,
+    identity: isIdentityRule(rule),
+    bands,
+    offsets,
+    index: Int32Array.from(idx),
+    weight: Float64Array.from(w),
+    maxColumnSum: bandBound + residualMax,
+  };
 }
