@@ -3,6 +3,10 @@
  * 3x3 convolutions padded by 1, 2x2 pools of stride 2) with one channel and
  * every weight 1, pools as sums, in TensorFlow.js; the gradient of the sum of
  * pool5 with respect to the input is the path-count map P.
+ *
+ * Run as a script (`node --import tsx bench/tfjs.ts engine|tfjs|compare`) so
+ * that each side is timed in a process of its own: in one process, the
+ * garbage one side leaves is collected during the other's runs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { inferGeometry } from '../src/core/analysis/geometry';
@@ -25,7 +29,7 @@ export function vgg16Graph(): ModelGraph {
         origin: null,
         spec: {
           op: 'conv',
-          window: { kernel: [3, 3], stride: [1, 1], dilation: [1, 1], padding: { kind: 'explicit', before: [1, 1], after: [1, 1] }, padMode: 'zeros', ceil: false },
+          sliding: { kernel: [3, 3], stride: [1, 1], dilation: [1, 1], padding: { kind: 'explicit', before: [1, 1], after: [1, 1] }, padMode: 'zeros', ceil: false },
         },
       });
       prev = id;
@@ -40,7 +44,7 @@ export function vgg16Graph(): ModelGraph {
       spec: {
         op: 'pool',
         pool: 'max',
-        window: { kernel: [2, 2], stride: [2, 2], dilation: [1, 1], padding: { kind: 'explicit', before: [0, 0], after: [0, 0] }, padMode: 'zeros', ceil: false },
+        sliding: { kernel: [2, 2], stride: [2, 2], dilation: [1, 1], padding: { kind: 'explicit', before: [0, 0], after: [0, 0] }, padMode: 'zeros', ceil: false },
       },
     });
     prev = id;
@@ -54,7 +58,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export async function tfjsComparison(runs: number, warmup: number) {
+async function tfjsGradient(): Promise<() => Promise<Float32Array>> {
   await tf.setBackend('cpu');
   const conv = tf.ones([3, 3, 1, 1]) as tf.Tensor4D;
   const pool = tf.ones([2, 2, 1, 1]) as tf.Tensor4D;
@@ -67,43 +71,67 @@ export async function tfjsComparison(runs: number, warmup: number) {
     return tf.sum(y);
   };
   const grad = tf.grad(net);
-  const x = tf.zeros([1, 224, 224, 1]) as tf.Tensor4D;
-  const tfTimes: number[] = [];
-  let tfValues: Float32Array | null = null;
-  for (let i = 0; i < warmup + Math.min(runs, 7); i++) {
-    const t0 = performance.now();
-    const g = tf.tidy(() => grad(x as tf.Tensor));
+  const x = tf.zeros([1, 224, 224, 1]);
+  return async () => {
+    const g = tf.tidy(() => grad(x));
     const v = (await g.data()) as Float32Array;
-    const dt = performance.now() - t0;
     g.dispose();
-    if (i >= warmup) tfTimes.push(dt);
-    tfValues = v;
-  }
-  // Both sides have the network prepared (TensorFlow.js its ops and weights, the
-  // engine its shapes and index rules); what is timed is computing the map,
-  // tap matrices included.
-  const geometry = inferGeometry(vgg16Graph(), [224, 224]);
-  const engineTimes: number[] = [];
-  const withShapesTimes: number[] = [];
-  let ours: { values: Float64Array; log2Scale: number } | null = null;
-  for (let i = 0; i < warmup + runs * 20; i++) {
+    return v;
+  };
+}
+
+/** Median milliseconds of the TensorFlow.js gradient. */
+export async function timeTfjs(runs: number, warmup: number): Promise<number> {
+  const run = await tfjsGradient();
+  const times: number[] = [];
+  for (let i = 0; i < warmup + runs; i++) {
     const t0 = performance.now();
-    ours = pathMap(geometry, ['pool5'], new TapCache());
-    const t1 = performance.now();
-    pathMap(inferGeometry(vgg16Graph(), [224, 224]), ['pool5'], new TapCache());
-    const t2 = performance.now();
-    if (i >= warmup) {
-      engineTimes.push(t1 - t0);
-      withShapesTimes.push(t2 - t1);
-    }
+    await run();
+    if (i >= warmup) times.push(performance.now() - t0);
   }
+  return median(times);
+}
+
+/**
+ * Median milliseconds of the engine's map: `prepared` starts from the
+ * network's shapes (as TensorFlow.js starts from its ops and weights) and
+ * builds the tap matrices; otherwise shape inference is included too.
+ */
+export function timeEngine(runs: number, warmup: number, prepared: boolean): number {
+  const geometry = inferGeometry(vgg16Graph(), [224, 224]);
+  const times: number[] = [];
+  const batch = 20;
+  for (let i = 0; i < warmup + runs; i++) {
+    const t0 = performance.now();
+    for (let k = 0; k < batch; k++) pathMap(prepared ? geometry : inferGeometry(vgg16Graph(), [224, 224]), ['pool5'], new TapCache());
+    if (i >= warmup) times.push((performance.now() - t0) / batch);
+  }
+  return median(times);
+}
+
+/** Largest relative difference between the engine's map and TensorFlow.js's gradient. */
+export async function compareValues(): Promise<number> {
+  const tfValues = await (await tfjsGradient())();
+  const ours = pathMap(inferGeometry(vgg16Graph(), [224, 224]), ['pool5'], new TapCache());
+  const scale = 2 ** ours.log2Scale;
   let maxRelDiff = 0;
-  const scale = 2 ** ours!.log2Scale;
-  for (let i = 0; i < tfValues!.length; i++) {
-    const a = ours!.values[i]! * scale;
-    const b = tfValues![i]!;
-    const d = Math.abs(a - b) / Math.max(Math.abs(a), 1e-300);
+  for (let i = 0; i < tfValues.length; i++) {
+    const a = ours.values[i]! * scale;
+    const d = Math.abs(a - tfValues[i]!) / Math.max(Math.abs(a), 1e-300);
     if (d > maxRelDiff) maxRelDiff = d;
   }
-  return { engineMs: median(engineTimes), engineWithShapesMs: median(withShapesTimes), tfjsMs: median(tfTimes), maxRelDiff, backend: tf.getBackend() };
+  return maxRelDiff;
+}
+
+if (require.main === module) {
+  const [what, runs, warmup] = [process.argv[2], Number(process.argv[3] ?? 15), Number(process.argv[4] ?? 5)];
+  (async () => {
+    if (what === 'tfjs') console.log(JSON.stringify({ ms: await timeTfjs(runs, warmup), backend: tf.getBackend() }));
+    else if (what === 'engine') console.log(JSON.stringify({ ms: timeEngine(runs, warmup, true) }));
+    else if (what === 'engine-with-shapes') console.log(JSON.stringify({ ms: timeEngine(runs, warmup, false) }));
+    else console.log(JSON.stringify({ maxRelDiff: await compareValues() }));
+  })().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
 }

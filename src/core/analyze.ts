@@ -91,7 +91,7 @@ export function paramsSummary(node: LayerNode): string {
   switch (s.op) {
     case 'conv':
     case 'pool': {
-      const w = s.window;
+      const w = s.sliding;
       const parts = [`k${j(w.kernel)}`, `s${j(w.stride)}`];
       if (w.dilation.some((d) => d !== 1)) parts.push(`d${j(w.dilation)}`);
       if (w.padding.kind === 'same') parts.push(`same(${w.padding.rule})`);

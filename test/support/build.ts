@@ -50,7 +50,7 @@ export class GraphBuilder {
       id,
       {
         op: 'conv',
-        window: {
+        sliding: {
           kernel: this.axes(w.k, 1),
           stride: this.axes(w.s, 1),
           dilation: this.axes(w.d, 1),
@@ -69,7 +69,7 @@ export class GraphBuilder {
       {
         op: 'pool',
         pool: 'max',
-        window: {
+        sliding: {
           kernel: this.axes(w.k, 1),
           stride: this.axes(w.s, 1),
           dilation: this.axes(w.d, 1),

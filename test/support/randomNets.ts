@@ -74,7 +74,7 @@ export function buildFromRecipe(recipe: Recipe, maxElements = recipe.rank === 1 
       origin: null,
       spec: {
         op: 'conv',
-        window: {
+        sliding: {
           kernel,
           stride: new Array<number>(rank).fill(1),
           dilation: new Array<number>(rank).fill(1),
@@ -97,7 +97,7 @@ export function buildFromRecipe(recipe: Recipe, maxElements = recipe.rank === 1 
         tryAdd(
           {
             op: 'conv',
-            window: {
+            sliding: {
               kernel: per(r, 1, 1, 4),
               stride,
               dilation: per(r, 3, 1, 2),
@@ -118,7 +118,7 @@ export function buildFromRecipe(recipe: Recipe, maxElements = recipe.rank === 1 
           {
             op: 'pool',
             pool: 'max',
-            window: {
+            sliding: {
               kernel: per(r, 1, 1, 3),
               stride,
               dilation: per(r, 3, 1, 2),

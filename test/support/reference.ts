@@ -12,7 +12,7 @@
  * - ripple from those sets on a large unbounded window.
  * Slow on purpose; for small networks only.
  */
-import type { LayerNode, ModelGraph, PadMode } from '../../src/core/graph/ir';
+import type { ModelGraph, PadMode } from '../../src/core/graph/ir';
 
 export interface RefNode {
   size: number[];
@@ -66,7 +66,7 @@ export function refShapes(graph: ModelGraph, input: number[]): Map<string, RefNo
     if (resampling && src && !src.spatial) r = { size: input.map(() => 1), spatial: false };
     else if (s.op === 'input') r = { size: input.slice(), spatial: true };
     else if (s.op === 'conv' || s.op === 'pool') {
-      const w = s.window;
+      const w = s.sliding;
       const before: number[] = [];
       const after: number[] = [];
       const size: number[] = [];
@@ -203,7 +203,7 @@ export function forward(graph: ModelGraph, shapes: Map<string, RefNode>, x: Floa
       for (const v of ins[0]!) out[0]! += v;
     } else if (s.op === 'input') out.set(x);
     else if (s.op === 'conv' || s.op === 'pool') {
-      const w = s.window;
+      const w = s.sliding;
       const mode: PadMode = s.op === 'conv' ? (override ?? w.padMode) : 'zeros';
       const n = inShapes[0]!.size;
       for (const o of multiIndex(me.size)) {
@@ -379,7 +379,7 @@ export function refVirtualField(graph: ModelGraph, shapes: Map<string, RefNode>,
     for (const i of multiIndex(n)) addFrom(node.inputs[0]!, i.map((ii, a) => unit[a]! * n[a]! + ii));
   } else if (s.op === 'input') res.add(unit.join(','));
   else if (s.op === 'conv' || s.op === 'pool') {
-    const w = s.window;
+    const w = s.sliding;
     for (const t of multiIndex(w.kernel)) addFrom(node.inputs[0]!, unit.map((u, a) => u * w.stride[a]! - me.before![a]! + t[a]! * w.dilation[a]!));
   } else if (s.op === 'convtranspose') {
     for (const t of multiIndex(s.kernel)) {
@@ -485,43 +485,6 @@ export function refField(graph: ModelGraph, shapes: Map<string, RefNode>, id: st
     return n === 1 ? m - start[a]! : (m - start[a]!) / (n - 1);
   });
   return { size, jump, start };
-}
-
-/**
- * Ripple from brute force: counts, on an unbounded input, the units of `id`
- * whose field holds each position of a window, for units within `radius` of
- * the centre, and returns min/max over the middle positions.
- */
-export function refRipple1D(graph: ModelGraph, shapes: Map<string, RefNode>, id: string, radius: number, window: number): number {
-  const me = shapes.get(id)!;
-  if (me.size.length !== 1) throw new Error('refRipple1D is for rank 1');
-  const centre = Math.floor((me.size[0]! - 1) / 2);
-  const counts = new Map<number, number>();
-  const memo = new Map<string, Set<string>>();
-  let mid = NaN;
-  let best = Infinity;
-  for (let u = centre - radius; u <= centre + radius; u++) {
-    const f = refVirtualField(graph, shapes, id, [u], memo);
-    for (const c of f) counts.set(Number(c), (counts.get(Number(c)) ?? 0) + 1);
-    // the window sits on the field of the non-empty unit nearest the centre
-    if (f.size && Math.abs(u - centre) < best) {
-      best = Math.abs(u - centre);
-      const xs = [...f].map(Number);
-      mid = Math.round((Math.min(...xs) + Math.max(...xs)) / 2);
-    }
-  }
-  let min = Infinity;
-  let max = 0;
-  for (let p = mid - window; p <= mid + window; p++) {
-    const v = counts.get(p) ?? 0;
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-  }
-  return min / max;
-}
-
-export function nodeById(graph: ModelGraph, id: string): LayerNode {
-  return graph.nodes.find((n) => n.id === id)!;
 }
 
 /**

@@ -140,8 +140,8 @@ dilation=2`),
     const spec = graph.nodes[1]!.spec;
     assert.equal(spec.op, 'conv');
     if (spec.op === 'conv') {
-      assert.deepEqual(spec.window.dilation, [2, 2]);
-      assert.deepEqual(spec.window.padding, { kind: 'explicit', before: [2, 2], after: [2, 2] });
+      assert.deepEqual(spec.sliding.dilation, [2, 2]);
+      assert.deepEqual(spec.sliding.padding, { kind: 'explicit', before: [2, 2], after: [2, 2] });
     }
     assert.equal(graph.dialect, 'alexeyab');
   });
@@ -208,7 +208,7 @@ pad=1`),
     const { messages, graph } = read(cfg(`[convolutional]\nsize=3x\nstride=1`));
     assert.ok(messages.some((m) => m.includes('size=3x is not an integer; Darknet reads it as 3')));
     const spec = graph.nodes[1]!.spec;
-    assert.ok(spec.op === 'conv' && spec.window.kernel[0] === 3);
+    assert.ok(spec.op === 'conv' && spec.sliding.kernel[0] === 3);
   });
 
   it('scale_channels and sam multiply the feature map by a gate', () => {

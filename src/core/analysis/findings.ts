@@ -144,7 +144,7 @@ export function describePixels(mask: Uint8Array, shape: number[]): string {
 
 function windowOf(g: NodeGeometry): { kernel: number[]; stride: number[]; dilation: number[]; ceil: unknown } | null {
   const s = g.node.spec;
-  if (s.op === 'conv' || s.op === 'pool') return s.window;
+  if (s.op === 'conv' || s.op === 'pool') return s.sliding;
   return null;
 }
 
@@ -199,32 +199,37 @@ export function alignedSizes(graph: ModelGraph, input: number[], layerCount: num
     }
     return dropping !== null && dropping.every((l) => axes.every((a) => l.dropped[a] === 0));
   };
-  const search = (dir: number, axes: number[]): number[] | null => {
-    for (let d = 1; d <= radius; d++) {
-      const n = input[axes[0]!]! + dir * d;
-      if (n < 1) return null;
-      const candidate = input.slice();
-      for (const a of axes) candidate[a] = n;
-      if (exact(candidate, axes)) return candidate;
-    }
-    return null;
-  };
+  // Nearest first, above and below in turn, within the radius and a budget of shape inferences.
   const square = input.every((n) => n === input[0]);
   const found: number[][] = [];
-  for (const dir of [-1, 1]) {
-    if (square) {
-      const c = search(dir, axesAll);
-      if (c) found.push(c);
-      continue;
+  let budget = 40;
+  const candidate = (axes: number[], n: number) => {
+    const c = input.slice();
+    for (const a of axes) c[a] = n;
+    return c;
+  };
+  const nearest = (axes: number[]): Array<number[] | null> => {
+    const result: Array<number[] | null> = [null, null];
+    for (let d = 1; d <= radius && budget > 0 && (!result[0] || !result[1]); d++) {
+      [-1, 1].forEach((dir, k) => {
+        if (result[k] || budget <= 0) return;
+        const n = input[axes[0]!]! + dir * d;
+        if (n < 1) return;
+        budget--;
+        const c = candidate(axes, n);
+        if (exact(c, axes)) result[k] = c;
+      });
     }
-    const combined = input.slice();
-    let ok = true;
-    for (const a of axesAll) {
-      const c = search(dir, [a]);
-      if (c) combined[a] = c[a]!;
-      else if (!exact(input, [a])) ok = false;
-    }
-    if (ok && exact(combined, axesAll)) found.push(combined);
+    return result;
+  };
+  if (square) {
+    for (const c of nearest(axesAll)) if (c) found.push(c);
+    return found;
+  }
+  const perAxis = axesAll.map((a) => nearest([a]));
+  for (const k of [0, 1]) {
+    const combined = input.map((n, a) => perAxis[a]![k]?.[a] ?? (exact(input, [a]) ? n : -1));
+    if (combined.every((n) => n > 0) && exact(combined, axesAll)) found.push(combined);
   }
   return found;
 }
@@ -454,10 +459,10 @@ function rippleFindings(analysis: ModelAnalysis, finals: string[]): Finding[] {
     let extent: number[] | null = null;
     let dilation: number[] | null = null;
     if (spec.op === 'conv' || spec.op === 'pool') {
-      kernel = spec.window.kernel;
-      stride = spec.window.stride;
-      dilation = spec.window.dilation;
-      extent = kernel.map((k, a) => spec.window.dilation[a]! * (k - 1) + 1);
+      kernel = spec.sliding.kernel;
+      stride = spec.sliding.stride;
+      dilation = spec.sliding.dilation;
+      extent = kernel.map((k, a) => spec.sliding.dilation[a]! * (k - 1) + 1);
     } else if (spec.op === 'convtranspose') {
       kernel = spec.kernel;
       stride = spec.stride;
@@ -523,13 +528,13 @@ function asymmetricFindings(analysis: ModelAnalysis): Finding[] {
   for (const g of analysis.geometry.nodes) {
     const spec = g.node.spec;
     if (spec.op !== 'conv' && spec.op !== 'pool') continue;
-    const padding = spec.window.padding;
+    const padding = spec.sliding.padding;
     const rule = padding.kind === 'same' ? `'same' padding (${padding.rule})` : padding.implicitRule;
     if (!rule || !g.padBefore || !g.padAfter) continue;
     const inputSize = inputSizeOf(analysis.geometry, g);
     if (!inputSize) continue;
     const used = inputSize.map((n, a) => {
-      const w = spec.window;
+      const w = spec.sliding;
       const lastTap = (g.size[a]! - 1) * w.stride[a]! - g.padBefore![a]! + w.dilation[a]! * (w.kernel[a]! - 1);
       return [g.padBefore![a]!, Math.max(0, Math.min(g.padAfter![a]!, lastTap - (n - 1)))] as [number, number];
     });

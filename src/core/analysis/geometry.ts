@@ -183,7 +183,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
       case 'pool': {
         const src = needInput();
         if (!src) break;
-        const w = spec.window;
+        const w = spec.sliding;
         const padding: Padding = w.padding;
         if (!arraysFit(rank, w.kernel, w.stride, w.dilation) || (padding.kind === 'explicit' && !arraysFit(rank, padding.before, padding.after))) {
           fail(`${node.name}: kernel, stride, dilation or padding do not have ${rank} entries.`);

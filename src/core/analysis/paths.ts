@@ -43,6 +43,30 @@ const MAX_SEPARABLE_TERMS = 8;
 /** Rescale when values may leave [0, 2^LIMIT]; far from float64's range, far above 2^53. */
 const RESCALE_LIMIT = 2 ** 256;
 
+/**
+ * Dense arrays no longer needed during one backward pass, for reuse: a
+ * network of hundreds of layers otherwise allocates (and collects) hundreds of
+ * full-resolution arrays per map.
+ */
+class ArrayPool {
+  private readonly free = new Map<number, Float64Array[]>();
+  /** A zeroed array of length n. */
+  take(n: number): Float64Array {
+    const list = this.free.get(n);
+    const a = list?.pop();
+    if (a) {
+      a.fill(0);
+      return a;
+    }
+    return new Float64Array(n);
+  }
+  give(a: Float64Array): void {
+    const list = this.free.get(a.length) ?? [];
+    if (list.length < 8) list.push(a);
+    this.free.set(a.length, list);
+  }
+}
+
 /** Caches the tap matrices of a geometry, built on first use. */
 export class TapCache {
   private readonly cache = new Map<string, TapMatrix>();
@@ -102,14 +126,14 @@ function transposeVector(m: TapMatrix, x: Float64Array): Float64Array {
 }
 
 /** Applies the transposed tap matrix along one axis of a row-major array. */
-export function transposeAlongAxis(m: TapMatrix, data: Float64Array, shape: number[], axis: number): Float64Array {
+export function transposeAlongAxis(m: TapMatrix, data: Float64Array, shape: number[], axis: number, pool?: ArrayPool): Float64Array {
   let outer = 1;
   for (let a = 0; a < axis; a++) outer *= shape[a]!;
   let inner = 1;
   for (let a = axis + 1; a < shape.length; a++) inner *= shape[a]!;
   const nOut = m.nOut;
   const nIn = m.nIn;
-  const y = new Float64Array(outer * nIn * inner);
+  const y = pool ? pool.take(outer * nIn * inner) : new Float64Array(outer * nIn * inner);
   const { offsets, index, weight, bands } = m;
   const sparse = index.length > 0;
   if (inner === 1) {
@@ -196,10 +220,10 @@ function product(shape: number[]): number {
 
 type Dense = Extract<Gradient, { kind: 'dense' }>;
 
-function densify(g: Gradient, shape: number[]): Dense {
+function densify(g: Gradient, shape: number[], pool?: ArrayPool): Dense {
   if (g.kind === 'dense') return g;
   const exp = Math.max(...g.terms.map((t) => t.exp));
-  const data = new Float64Array(product(shape));
+  const data = pool ? pool.take(product(shape)) : new Float64Array(product(shape));
   let bound = 0;
   for (const t of g.terms) {
     const scale = 2 ** (t.exp - exp);
@@ -222,15 +246,15 @@ function outer2(out: Float64Array, f0: Float64Array, f1: Float64Array): void {
   }
 }
 
-function addGradients(a: Gradient | undefined, b: Gradient, shape: number[]): Gradient {
+function addGradients(a: Gradient | undefined, b: Gradient, shape: number[], pool: ArrayPool): Gradient {
   if (!a) return b;
   if (a.kind === 'separable' && b.kind === 'separable' && a.terms.length + b.terms.length <= MAX_SEPARABLE_TERMS) {
     return { kind: 'separable', terms: a.terms.concat(b.terms) };
   }
   // Accumulate into whichever dense array we own, else into a fresh copy.
-  let [acc, other] = a.kind === 'dense' && a.owned ? [a, b] : b.kind === 'dense' && b.owned ? [b, a] : [densify(a, shape), b];
+  let [acc, other] = a.kind === 'dense' && a.owned ? [a, b] : b.kind === 'dense' && b.owned ? [b, a] : [densify(a, shape, pool), b];
   if (!acc.owned || acc === other) acc = { ...acc, data: acc.data.slice(), owned: true };
-  const od = densify(other, shape);
+  const od = densify(other, shape, pool);
   const exp = Math.max(acc.exp, od.exp);
   if (acc.exp !== exp) scaleBy(acc.data, acc.exp - exp);
   const f = 2 ** (od.exp - exp);
@@ -238,6 +262,8 @@ function addGradients(a: Gradient | undefined, b: Gradient, shape: number[]): Gr
   const src = od.data;
   if (f === 1) for (let i = 0; i < data.length; i++) data[i]! += src[i]!;
   else for (let i = 0; i < data.length; i++) data[i]! += f * src[i]!;
+  // The other array is spent: ours unless it is shared with another layer's gradient.
+  if (other.kind === 'separable' || other.owned) pool.give(od.data);
   let bound = acc.bound * 2 ** (acc.exp - exp) + od.bound * f;
   let e = 0;
   if (bound > RESCALE_LIMIT) {
@@ -248,7 +274,7 @@ function addGradients(a: Gradient | undefined, b: Gradient, shape: number[]): Gr
 }
 
 /** The gradient arriving at input k of layer g, from the gradient at g's output. */
-function backThrough(g: NodeGeometry, k: number, grad: Gradient, taps: TapCache, inputShape: number[]): Gradient {
+function backThrough(g: NodeGeometry, k: number, grad: Gradient, taps: TapCache, inputShape: number[], pool: ArrayPool): Gradient {
   const rank = g.size.length;
   const matrices = inputShape.map((_, a) => taps.get(g, k, a));
   if (matrices.every((m) => m.identity)) {
@@ -280,7 +306,10 @@ function backThrough(g: NodeGeometry, k: number, grad: Gradient, taps: TapCache,
   for (const a of order) {
     const m = matrices[a]!;
     if (m.identity) continue;
-    data = transposeAlongAxis(m, data, shape, a);
+    const next = transposeAlongAxis(m, data, shape, a, pool);
+    // An intermediate array (between two axes) is spent; the layer's own gradient is not ours to give.
+    if (data !== grad.data) pool.give(data);
+    data = next;
     shape[a] = inputShape[a]!;
     bound *= m.maxColumnSum;
   }
@@ -303,6 +332,7 @@ export function pathMap(geometry: Geometry, targets: string[], taps: TapCache = 
   const empty = (): PathMap => ({ shape: inputShape.slice(), values: new Float64Array(product(inputShape)), log2Scale: 0 });
   if (!inputGeometry) return empty();
   const grads = new Map<string, Gradient>();
+  const pool = new ArrayPool();
   for (const id of new Set(targets)) {
     const g = geometry.byId.get(id);
     if (!g) continue;
@@ -313,12 +343,16 @@ export function pathMap(geometry: Geometry, targets: string[], taps: TapCache = 
     const grad = grads.get(g.node.id);
     if (!grad || g === inputGeometry) continue;
     grads.delete(g.node.id);
+    let lent = false;
     g.node.inputs.forEach((id, k) => {
       const src = geometry.byId.get(id);
       if (!src || !g.rules[k]) return;
-      const contribution = backThrough(g, k, grad, taps, src.size);
-      grads.set(id, addGradients(grads.get(id), contribution, src.size));
+      const contribution = backThrough(g, k, grad, taps, src.size, pool);
+      if (grad.kind === 'dense' && contribution.kind === 'dense' && contribution.data === grad.data) lent = true;
+      grads.set(id, addGradients(grads.get(id), contribution, src.size, pool));
     });
+    // This layer's gradient is spent unless an identity edge passed it on.
+    if (grad.kind === 'dense' && grad.owned && !lent) pool.give(grad.data);
   }
   const at = grads.get(inputGeometry.node.id);
   if (!at) return empty();

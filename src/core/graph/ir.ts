@@ -85,8 +85,8 @@ export type SpaceToDepthLayout = 'clean' | 'darknet-reorg' | 'darknet-reorg3d';
 
 export type LayerOp =
   | { op: 'input'; shape: number[] | null }
-  | { op: 'conv'; window: Window; local?: boolean }
-  | { op: 'pool'; pool: 'max' | 'avg' | 'lrn'; window: Window }
+  | { op: 'conv'; sliding: Window; local?: boolean }
+  | { op: 'pool'; pool: 'max' | 'avg' | 'lrn'; sliding: Window }
   | {
       op: 'convtranspose';
       kernel: number[];
@@ -173,5 +173,5 @@ export interface ModelGraph {
 
 export function nodeWindow(node: LayerNode): Window | null {
   const s = node.spec;
-  return s.op === 'conv' || s.op === 'pool' ? s.window : null;
+  return s.op === 'conv' || s.op === 'pool' ? s.sliding : null;
 }

@@ -344,7 +344,7 @@ function buildSpec(
           outputPadding: kernel.map(() => 0),
         };
       }
-      const window: Window = {
+      const sliding: Window = {
         kernel,
         stride,
         dilation,
@@ -354,7 +354,7 @@ function buildSpec(
         // conv_layer.cpp: (in + 2*pad - extent) / stride + 1 in C integer division
         count: 'c',
       };
-      return { op: 'conv', window };
+      return { op: 'conv', sliding };
     }
     case 'pool': {
       const p = layer.message('pooling_param');
@@ -371,7 +371,7 @@ function buildSpec(
       return {
         op: 'pool',
         pool,
-        window: {
+        sliding: {
           kernel,
           stride,
           dilation: kernel.map(() => 1),
@@ -393,7 +393,7 @@ function buildSpec(
       return {
         op: 'pool',
         pool: 'lrn',
-        window: {
+        sliding: {
           kernel: new Array<number>(rank).fill(size),
           stride: new Array<number>(rank).fill(1),
           dilation: new Array<number>(rank).fill(1),

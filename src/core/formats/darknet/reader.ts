@@ -141,7 +141,7 @@ function convSpec(ctx: LayerContext): LayerOp {
   }
   // AlexeyAB's im2col_cpu_ext is called with pad*dilation (parser.c keeps `padding` undilated).
   const applied = padding * dilation;
-  const window: Window = {
+  const sliding: Window = {
     kernel: pair(size),
     stride: [strideY, strideX],
     dilation: pair(dilation),
@@ -150,7 +150,7 @@ function convSpec(ctx: LayerContext): LayerOp {
     ceil: false,
     count: 'c',
   };
-  return { op: 'conv', window };
+  return { op: 'conv', sliding };
 }
 
 function maxpoolSpec(ctx: LayerContext, pool: 'max' | 'avg'): LayerOp {
@@ -171,7 +171,7 @@ function maxpoolSpec(ctx: LayerContext, pool: 'max' | 'avg'): LayerOp {
       finding('RFL100', 'antialiasing adds a blur layer after this pool that is not modelled.', o.range('antialiasing'), ctx.id),
     );
   }
-  const window: Window = {
+  const sliding: Window = {
     kernel: pair(size),
     stride: [strideY, strideX],
     dilation: pair(1),
@@ -185,7 +185,7 @@ function maxpoolSpec(ctx: LayerContext, pool: 'max' | 'avg'): LayerOp {
     ceil: false,
     count: 'c',
   };
-  return { op: 'pool', pool, window };
+  return { op: 'pool', pool, sliding };
 }
 
 function localSpec(ctx: LayerContext): LayerOp {
@@ -197,7 +197,7 @@ function localSpec(ctx: LayerContext): LayerOp {
     return { op: 'unknown', reason: 'invalid local layer parameters' };
   }
   // local_layer.c passes the raw pad value to im2col_cpu and counts outputs its own way.
-  const window: Window = {
+  const sliding: Window = {
     kernel: pair(size),
     stride: pair(stride),
     dilation: pair(1),
@@ -206,7 +206,7 @@ function localSpec(ctx: LayerContext): LayerOp {
     ceil: false,
     count: 'darknet-local',
   };
-  return { op: 'conv', window, local: true };
+  return { op: 'conv', sliding, local: true };
 }
 
 function deconvSpec(ctx: LayerContext): LayerOp {
@@ -334,7 +334,7 @@ function buildSpec(kind: DarknetKind, ctx: LayerContext, inputs: string[]): Laye
         return {
           op: 'pool',
           pool: 'avg',
-          window: {
+          sliding: {
             kernel: pair(s),
             stride: pair(s),
             dilation: pair(1),
