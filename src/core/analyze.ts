@@ -253,6 +253,8 @@ export function analyze(source: ModelSource, options: AnalyzeOptions = {}): Anal
         edgeRatioThreshold: options.edgeRatioThreshold ?? 0.25,
         inputFromFile: input.source === 'file',
         maps,
+        // RFL002's search computes maps of single layers: as many as the budget of 3 maps at the limit allows.
+        searchMaps: Math.max(2, Math.min(24, Math.floor((3 * MAP_WORK_LIMIT) / Math.max(1, work.maps)))),
       }),
     );
   } catch (e) {

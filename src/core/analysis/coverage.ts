@@ -1,6 +1,6 @@
-import { addOuter } from './receptiveField';
-import { combineColumns, countCover, type IntervalColumn } from './intervals';
-import type { FieldSupport } from './supports';
+import { countCover, type IntervalColumn } from './intervals';
+import { addOuter } from './outer';
+import { forEachIntersection, type FieldSupport } from './supports';
 
 /**
  * Coverage C_L(p): how many units of layer L have p in their field. With the
@@ -20,22 +20,15 @@ export function coverageMap(support: FieldSupport, shape: number[]): Float64Arra
 
 /** Adds the coverage of one layer into `out` (several outputs count together). */
 export function addCoverage(out: Float64Array, support: FieldSupport, shape: number[]): void {
-  const rank = shape.length;
   if (support.length === 0) return;
   if (support.length <= MAX_INCLUSION_EXCLUSION_TERMS) {
-    const subsets = 1 << support.length;
-    for (let mask = 1; mask < subsets; mask++) {
-      let cols: IntervalColumn[] | null = null;
-      let bits = 0;
-      for (let t = 0; t < support.length; t++) {
-        if (!(mask & (1 << t))) continue;
-        bits++;
-        const axes = support[t]!.axes;
-        cols = cols ? cols.map((c, a) => combineColumns(c, axes[a]!, 'and')) : axes.slice();
-      }
-      const factors = cols!.map((c, a) => countCover(c, shape[a]!));
-      addOuter(out, factors, bits % 2 === 1 ? 1 : -1, rank);
-    }
+    forEachIntersection(support, (cols, sign) =>
+      addOuter(
+        out,
+        cols.map((c, a) => countCover(c, shape[a]!)),
+        sign,
+      ),
+    );
     return;
   }
   paintUnits(out, support, shape);

@@ -10,6 +10,8 @@ export interface FindingOptions {
   edgeRatioThreshold: number;
   /** false when the input is too large for maps: the findings that need them are left out */
   maps: boolean;
+  /** how many single-layer maps RFL002 may compute to find where the edge ratio falls (default 24) */
+  searchMaps?: number;
   /** whether the input size is written in the file (only then can a quick fix change it) */
   inputFromFile: boolean;
 }
@@ -379,7 +381,7 @@ export function dominatorChain(analysis: ModelAnalysis, targets: string[]): stri
 /** Evaluations of the edge ratio spent scanning from the first layer before bisecting. */
 const LINEAR_SCAN = 12;
 
-function edgeFinding(analysis: ModelAnalysis, finals: string[], threshold: number): Finding | null {
+function edgeFinding(analysis: ModelAnalysis, finals: string[], threshold: number, searchMaps: number): Finding | null {
   const final = pathMetrics(analysis.pathMap(finals));
   if (final.edgeRatio === null || final.edgeRatio >= threshold) return null;
   // Where it falls below is sought along the layers everything passes through:
@@ -397,7 +399,10 @@ function edgeFinding(analysis: ModelAnalysis, finals: string[], threshold: numbe
   let where = '';
   let at: NodeGeometry | null = null;
   let firstBelow = -1;
-  for (let i = 0; i < Math.min(chain.length, LINEAR_SCAN); i++) {
+  // Each evaluation is one map: scan the first layers, keep enough maps to bisect the rest.
+  const bisection = Math.ceil(Math.log2(Math.max(2, chain.length))) + 1;
+  const scan = Math.max(1, Math.min(LINEAR_SCAN, searchMaps - bisection, chain.length));
+  for (let i = 0; i < scan; i++) {
     if (ratioAt(i) < threshold) {
       firstBelow = i;
       break;
@@ -406,10 +411,12 @@ function edgeFinding(analysis: ModelAnalysis, finals: string[], threshold: numbe
   if (firstBelow >= 0) {
     at = analysis.geometry.byId.get(chain[firstBelow]!)!;
     where = ` The ratio first falls below ${threshold} at ${at.node.name} (${num(ratioAt(firstBelow))}).`;
-  } else if (chain.length > LINEAR_SCAN && ratioAt(chain.length - 1) < threshold) {
+  } else if (chain.length > scan && ratios.size + bisection > searchMaps) {
+    where = ` Where it falls below was not sought: one map of this network is too costly to compute for many layers.`;
+  } else if (chain.length > scan && ratioAt(chain.length - 1) < threshold) {
     // Bisect between the last layer scanned (above) and the last of the chain (below):
     // the result is a layer below the threshold right after one above it.
-    let lo = LINEAR_SCAN - 1;
+    let lo = scan - 1;
     let hi = chain.length - 1;
     while (hi - lo > 1) {
       const m = (lo + hi) >> 1;
@@ -595,7 +602,7 @@ export function analysisFindings(analysis: ModelAnalysis, outputs: string[], opt
   if (finals.length && options.maps) {
     const dead = deadPixelFinding(analysis, finals);
     if (dead) out.push(dead);
-    const edge = edgeFinding(analysis, finals, options.edgeRatioThreshold);
+    const edge = edgeFinding(analysis, finals, options.edgeRatioThreshold, options.searchMaps ?? 24);
     if (edge) out.push(edge);
   }
   out.push(...rippleFindings(analysis, finals));

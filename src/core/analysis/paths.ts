@@ -1,4 +1,5 @@
 import type { Geometry, NodeGeometry } from './geometry';
+import { addOuter } from './outer';
 import { tapMatrix, type TapMatrix } from './tapMatrix';
 
 /**
@@ -185,35 +186,6 @@ export function transposeAlongAxis(m: TapMatrix, data: Float64Array, shape: numb
   return y;
 }
 
-function outerInto(out: Float64Array, factors: Float64Array[], scale: number): void {
-  const rank = factors.length;
-  if (rank === 1) {
-    const f = factors[0]!;
-    for (let i = 0; i < f.length; i++) out[i]! += scale * f[i]!;
-  } else if (rank === 2) {
-    const [f0, f1] = factors as [Float64Array, Float64Array];
-    const n1 = f1.length;
-    for (let i = 0; i < f0.length; i++) {
-      const v = scale * f0[i]!;
-      if (v === 0) continue;
-      const b = i * n1;
-      for (let j = 0; j < n1; j++) out[b + j]! += v * f1[j]!;
-    }
-  } else {
-    const [f0, f1, f2] = factors as [Float64Array, Float64Array, Float64Array];
-    const n1 = f1.length;
-    const n2 = f2.length;
-    for (let i = 0; i < f0.length; i++) {
-      for (let j = 0; j < n1; j++) {
-        const v = scale * f0[i]! * f1[j]!;
-        if (v === 0) continue;
-        const b = (i * n1 + j) * n2;
-        for (let k = 0; k < n2; k++) out[b + k]! += v * f2[k]!;
-      }
-    }
-  }
-}
-
 function product(shape: number[]): number {
   return shape.reduce((p, n) => p * n, 1);
 }
@@ -230,7 +202,7 @@ function densify(g: Gradient, shape: number[], pool?: ArrayPool): Dense {
     // all values are non-negative: the product of the factors' maxima bounds the term
     bound += scale * t.factors.reduce((p, f) => p * maxOf(f), 1);
     if (g.terms.length === 1 && t.factors.length === 2 && scale === 1) outer2(data, t.factors[0]!, t.factors[1]!);
-    else outerInto(data, t.factors, scale);
+    else addOuter(data, t.factors, scale);
   }
   return { kind: 'dense', data, exp, bound, owned: true };
 }

@@ -1,7 +1,8 @@
 import { gcd, TapSink, virtualTapHull } from './axisRules';
 import type { Geometry, NodeGeometry } from './geometry';
-import { combineColumns, foldCount, type IntervalColumn } from './intervals';
-import { propagateSupports, type FieldSupport, type FieldTerm, type UnitRange } from './supports';
+import { foldCount, type IntervalColumn } from './intervals';
+import { addOuter } from './outer';
+import { forEachIntersection, propagateSupports, type FieldSupport, type FieldTerm, type UnitRange } from './supports';
 
 /**
  * Receptive field of a layer, per axis, as DESIGN.md defines it (Araujo,
@@ -174,7 +175,6 @@ function mid(h: [number, number] | null): number {
 function ripple(terms: FieldTerm[], first: number[], period: Array<[number, number]>): number | null {
   const local = terms.filter((t) => !t.global);
   if (local.length === 0 || local.length > MAX_RIPPLE_TERMS) return null;
-  const rank = period.length;
   const folds = (cols: IntervalColumn[]) => cols.map((c, a) => foldCount(c, first[a]!, period[a]![0], period[a]![1]));
   if (local.length === 1) {
     let min = 1;
@@ -194,20 +194,7 @@ function ripple(terms: FieldTerm[], first: number[], period: Array<[number, numb
   const cells = period.reduce((p, [, pi]) => p * pi, 1);
   if (cells > MAX_FOLD_CELLS) return null;
   const grid = new Float64Array(cells);
-  const subsets = 1 << local.length;
-  for (let mask = 1; mask < subsets; mask++) {
-    let cols: IntervalColumn[] | null = null;
-    let bits = 0;
-    for (let t = 0; t < local.length; t++) {
-      if (!(mask & (1 << t))) continue;
-      bits++;
-      const axes = local[t]!.axes;
-      cols = cols ? cols.map((c, a) => combineColumns(c, axes[a]!, 'and')) : axes.slice();
-    }
-    const sign = bits % 2 === 1 ? 1 : -1;
-    const f = folds(cols!);
-    addOuter(grid, f, sign, rank);
-  }
+  forEachIntersection(local, (cols, sign) => addOuter(grid, folds(cols), sign));
   let min = Infinity;
   let max = 0;
   for (const v of grid) {
@@ -215,37 +202,6 @@ function ripple(terms: FieldTerm[], first: number[], period: Array<[number, numb
     if (v > max) max = v;
   }
   return max > 0 ? min / max : null;
-}
-
-/** grid += sign * (f0 outer f1 outer f2), row-major. */
-export function addOuter(grid: Float64Array, factors: Float64Array[], sign: number, rank: number): void {
-  if (rank === 1) {
-    const f0 = factors[0]!;
-    for (let i = 0; i < f0.length; i++) grid[i]! += sign * f0[i]!;
-    return;
-  }
-  if (rank === 2) {
-    const [f0, f1] = factors as [Float64Array, Float64Array];
-    const n1 = f1.length;
-    for (let i = 0; i < f0.length; i++) {
-      const v = sign * f0[i]!;
-      if (v === 0) continue;
-      const base = i * n1;
-      for (let j = 0; j < n1; j++) grid[base + j]! += v * f1[j]!;
-    }
-    return;
-  }
-  const [f0, f1, f2] = factors as [Float64Array, Float64Array, Float64Array];
-  const n1 = f1.length;
-  const n2 = f2.length;
-  for (let i = 0; i < f0.length; i++) {
-    for (let j = 0; j < n1; j++) {
-      const v = sign * f0[i]! * f1[j]!;
-      if (v === 0) continue;
-      const base = (i * n1 + j) * n2;
-      for (let k = 0; k < n2; k++) grid[base + k]! += v * f2[k]!;
-    }
-  }
 }
 
 export function receptiveFields(geometry: Geometry): Map<string, ReceptiveField | null> {

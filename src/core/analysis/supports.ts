@@ -96,6 +96,27 @@ export function simplifyTerms(terms: FieldTerm[]): FieldTerm[] {
 }
 
 /**
+ * Inclusion-exclusion over a union of product terms: calls `each` with the
+ * per-axis intersection of every non-empty subset of terms and its sign (+1
+ * for odd subsets, -1 for even), so that counts of the union are the signed
+ * sum of counts of products (the intersection of products is a product).
+ */
+export function forEachIntersection(terms: FieldTerm[], each: (cols: IntervalColumn[], sign: number) => void): void {
+  const subsets = 1 << terms.length;
+  for (let mask = 1; mask < subsets; mask++) {
+    let cols: IntervalColumn[] | null = null;
+    let bits = 0;
+    for (let t = 0; t < terms.length; t++) {
+      if (!(mask & (1 << t))) continue;
+      bits++;
+      const axes = terms[t]!.axes;
+      cols = cols ? cols.map((c, a) => combineColumns(c, axes[a]!, 'and')) : axes.slice();
+    }
+    each(cols!, bits % 2 === 1 ? 1 : -1);
+  }
+}
+
+/**
  * Computes the field terms of every layer, in graph order. In 'real' mode the
  * units are the layer's own [0, n) and fields are sets of input pixels; in
  * 'virtual' mode units and positions run over the unbounded axis and `ranges`
