@@ -201,8 +201,14 @@ export function analyze(source: ModelSource, options: AnalyzeOptions = {}): Anal
     result.findings.push(...session.geometry.findings);
     result.outputs = graph.outputs.filter((id) => session.has(id));
     const work = workload(session.geometry);
-    const fieldsFit = work.fields <= FIELD_WORK_LIMIT;
-    if (!fieldsFit) {
+    let fieldsFit = work.fields <= FIELD_WORK_LIMIT;
+    if (fieldsFit) {
+      void session.fields; // computes them, or records in session.limit why it could not
+      if (session.limit) {
+        fieldsFit = false;
+        result.findings.push(finding('RFL100', `This network cannot be analysed at ${input.shape.join('x')}: ${session.limit}; only shapes are shown.`, null, null));
+      }
+    } else {
       result.findings.push(
         finding(
           'RFL100',
@@ -231,10 +237,16 @@ export function analyze(source: ModelSource, options: AnalyzeOptions = {}): Anal
     }
     result.finalLayers = session.finalSpatialLayers(result.outputs);
     if (!fieldsFit) return finish(result, options);
-    const maps = mapsFit(input.shape) && work.maps <= MAP_WORK_LIMIT;
+    let maps = mapsFit(input.shape) && work.maps <= MAP_WORK_LIMIT;
     if (maps) {
       for (const id of [...result.outputs, ...result.finalLayers]) {
         if (!result.metrics[id]) result.metrics[id] = session.metrics([id]);
+      }
+      if (session.limit) {
+        // coverage could not be followed: no metrics rather than wrong ones
+        maps = false;
+        result.metrics = {};
+        result.findings.push(finding('RFL100', `No maps at ${input.shape.join('x')}: ${session.limit}.`, null, null));
       }
     } else {
       result.findings.push(

@@ -469,6 +469,20 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
         break;
     }
     if (!result) continue;
+    const singleInput = ['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'pointwise'].includes(spec.op);
+    if (singleInput && inputs.length > 1) {
+      findings.push(finding('RFL100', `${node.name} reads one input; the other ${inputs.length - 1} carry no paths here.`, range, node.id));
+    }
+    {
+      // Every input gets its rules; one the layer does not read carries nothing.
+      const made = result.rules;
+      const size = result.size;
+      result.rules = () => {
+        const r = made();
+        for (let k = r.length; k < inputs.length; k++) r.push(size.map((n, a) => new EmptyRule(inputs[k]!.size[a]!, n) as AxisRule));
+        return r;
+      };
+    }
     if (result.size.some((n) => n > MAX_AXIS)) {
       fail(`${node.name}: an output of ${fmt(result.size)} is beyond the ${MAX_AXIS} units per axis this analysis handles.`);
       continue;

@@ -121,18 +121,17 @@ export class ColumnBuilder {
     const L = scratchLo;
     const H = scratchHi;
     const n = this.tmpCount;
-    // Insertion sort: the taps of a unit mostly arrive in order.
-    for (let i = 1; i < n; i++) {
-      const l = L[i]!;
-      const h = H[i]!;
-      let j = i - 1;
-      while (j >= 0 && L[j]! > l) {
-        L[j + 1] = L[j]!;
-        H[j + 1] = H[j]!;
-        j--;
+    // The taps of a unit mostly arrive in order; sort only when they do not.
+    let sorted = true;
+    for (let i = 1; i < n && sorted; i++) if (L[i - 1]! > L[i]!) sorted = false;
+    if (!sorted) {
+      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => L[a]! - L[b]!);
+      const l = order.map((i) => L[i]!);
+      const h = order.map((i) => H[i]!);
+      for (let i = 0; i < n; i++) {
+        L[i] = l[i]!;
+        H[i] = h[i]!;
       }
-      L[j + 1] = l;
-      H[j + 1] = h;
     }
     let i = 0;
     while (i < n) {

@@ -4,7 +4,7 @@ import { inferGeometry, type Geometry, type GeometryOptions } from './geometry';
 import { coverageMetrics, pathMetrics, type LayerMetrics } from './metrics';
 import { pathMap, sumPathMaps, TapCache, type PathMap } from './paths';
 import { receptiveFields, type ReceptiveField } from './receptiveField';
-import { propagateSupports, type FieldSupport } from './supports';
+import { propagateSupports, WorkLimitError, type FieldSupport } from './supports';
 
 /**
  * The analysis of one model at one input size: shapes and receptive fields up
@@ -26,9 +26,20 @@ export class ModelAnalysis {
     this.geometry = inferGeometry(graph, input, options);
   }
 
-  /** Receptive field of every layer (computed on first use). */
+  /** Why fields or coverage could not be computed (a pathological network), if so. */
+  limit: string | null = null;
+
+  /** Receptive field of every layer (computed on first use; empty if the network is beyond the limits). */
   get fields(): Map<string, ReceptiveField | null> {
-    if (!this.fieldCache) this.fieldCache = receptiveFields(this.geometry);
+    if (!this.fieldCache) {
+      try {
+        this.fieldCache = receptiveFields(this.geometry);
+      } catch (e) {
+        if (!(e instanceof WorkLimitError)) throw e;
+        this.limit = e.message;
+        this.fieldCache = new Map();
+      }
+    }
     return this.fieldCache;
   }
 
@@ -39,7 +50,15 @@ export class ModelAnalysis {
   }
 
   private supports(): Map<string, FieldSupport> {
-    if (!this.realSupports) this.realSupports = propagateSupports(this.geometry, 'real');
+    if (!this.realSupports) {
+      try {
+        this.realSupports = propagateSupports(this.geometry, 'real');
+      } catch (e) {
+        if (!(e instanceof WorkLimitError)) throw e;
+        this.limit = e.message;
+        this.realSupports = new Map();
+      }
+    }
     return this.realSupports;
   }
 

@@ -25,7 +25,30 @@ export type UnitRange = Array<[first: number, count: number]>;
 
 export type SupportMode = 'real' | 'virtual';
 
-function propagateColumn(rule: AxisRule, mode: SupportMode, input: IntervalColumn, first: number, count: number, sink: TapSink): IntervalColumn {
+/**
+ * Fields of a pathological network (a 28000-wide pool after a stride that
+ * leaves holes) can hold tens of thousands of intervals per unit; past this
+ * many in one propagation the analysis stops with this error instead of
+ * running for minutes.
+ */
+export const MAX_INTERVALS = 2_000_000;
+
+export class WorkLimitError extends Error {}
+
+/** Intervals gathered (before merging) in one propagation, counted down to refuse pathological networks. */
+interface Budget {
+  left: number;
+}
+
+function propagateColumn(
+  rule: AxisRule,
+  mode: SupportMode,
+  input: IntervalColumn,
+  first: number,
+  count: number,
+  sink: TapSink,
+  budget: Budget,
+): IntervalColumn {
   if (isIdentityRule(rule) && input.has(first) && input.has(first + count - 1)) return input.view(first, count);
   const out = new ColumnBuilder(first, count);
   for (let q = first; q < first + count; q++) {
@@ -36,8 +59,12 @@ function propagateColumn(rule: AxisRule, mode: SupportMode, input: IntervalColum
       if (!(sink.w[t]! > 0)) continue;
       const i = sink.idx[t]!;
       if (!input.has(i)) throw new Error(`internal: unit ${i} is outside the computed range of its layer`);
-      for (let k = input.start(i); k < input.end(i); k++) out.add(input.lo[k]!, input.hi[k]!);
+      const s = input.start(i);
+      const e = input.end(i);
+      budget.left -= e - s;
+      for (let k = s; k < e; k++) out.add(input.lo[k]!, input.hi[k]!);
     }
+    if (budget.left < 0) throw new WorkLimitError(`the fields of this network are too fragmented to follow (more than ${MAX_INTERVALS} pieces)`);
     out.endUnit();
   }
   return out.finish();
@@ -129,6 +156,8 @@ export function propagateSupports(
 ): Map<string, FieldSupport> {
   const out = new Map<string, FieldSupport>();
   const sink = new TapSink();
+  const budget: Budget = { left: MAX_INTERVALS * 8 };
+  let intervals = 0;
   for (const g of geometry.nodes) {
     const range: UnitRange = ranges?.get(g.node.id) ?? g.size.map((n) => [0, n] as [number, number]);
     if (g.node.spec.op === 'input') {
@@ -161,12 +190,17 @@ export function propagateSupports(
       if (!rules || !support) return;
       const global = rules.some((r) => r.global === true);
       for (const term of support) {
-        const axes = rules.map((rule, a) => propagateColumn(rule, mode, term.axes[a]!, range[a]![0], range[a]![1], sink));
+        const axes = rules.map((rule, a) => propagateColumn(rule, mode, term.axes[a]!, range[a]![0], range[a]![1], sink, budget));
         if (axes.some(columnEmpty)) continue;
         terms.push({ axes, global: term.global || global });
       }
     });
-    out.set(g.node.id, simplifyTerms(terms));
+    const simplified = simplifyTerms(terms);
+    for (const t of simplified) for (const c of t.axes) intervals += c.offs[c.count]! - c.offs[0]!;
+    if (intervals > MAX_INTERVALS) {
+      throw new WorkLimitError(`the fields of this network are too fragmented to follow (more than ${MAX_INTERVALS} pieces, at ${g.node.name})`);
+    }
+    out.set(g.node.id, simplified);
   }
   return out;
 }
