@@ -3,6 +3,7 @@
 import { build } from 'esbuild';
 
 const watch = process.argv.includes('--watch');
+const bench = process.argv.includes('--bench');
 const common = { bundle: true, sourcemap: true, logLevel: 'warning', target: 'es2022' };
 
 await Promise.all([
@@ -10,4 +11,8 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife' }),
 ]);
+// The benchmarks run bundled, as the extension and the command line do.
+if (bench) {
+  await build({ ...common, entryPoints: ['bench/run.ts', 'bench/tfjs.ts'], outdir: 'dist/bench', platform: 'node', format: 'cjs', external: ['@tensorflow/tfjs'] });
+}
 if (watch) console.log('watch mode is not implemented; rerun npm run build');

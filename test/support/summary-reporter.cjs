@@ -9,10 +9,12 @@ class SummaryReporter extends Mocha.reporters.Spec {
     runner.once(Mocha.Runner.constants.EVENT_RUN_END, () => {
       const { passes, failures, pending } = runner.stats;
       if (process.env.RFL_TEST_SUMMARY) {
+        // scripts/run-tests.mjs adds the lanes up and prints the closing line
         fs.writeFileSync(process.env.RFL_TEST_SUMMARY, JSON.stringify({ passed: passes, failed: failures, pending }));
+      } else {
+        // printed after the spec epilogue
+        process.on('exit', () => console.log(`${passes} passed, ${failures} failed`));
       }
-      // printed after the spec epilogue
-      process.on('exit', () => console.log(`${passes} passed, ${failures} failed`));
     });
   }
 }
