@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
+import { pathMap, TapCache } from '../../src/core/analysis/paths';
 import { ModelAnalysis } from '../../src/core/analysis/session';
 import type { ModelGraph, PadMode } from '../../src/core/graph/ir';
 import { net } from '../support/build';
@@ -44,6 +45,13 @@ function check(graph: ModelGraph, override?: PadMode) {
     const map = analysis.pathMap(targets);
     const scaled = Array.from(map.values, (v) => v * 2 ** map.log2Scale);
     assertClose(scaled, ref.paths, `paths of ${targets.join('+')}`);
+    // The dense path (with its running sums) must agree as well: force it everywhere.
+    const dense = pathMap(analysis.geometry, targets, new TapCache(), { separableTerms: 0 });
+    assertClose(
+      Array.from(dense.values, (v) => v * 2 ** dense.log2Scale),
+      ref.paths,
+      `dense paths of ${targets.join('+')}`,
+    );
     assert.deepEqual(Array.from(analysis.coverage(targets)), Array.from(ref.coverage), `coverage of ${targets.join('+')}`);
   }
   const connected = new Set<string>(['input']);

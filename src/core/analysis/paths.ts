@@ -38,6 +38,8 @@ type Gradient =
       bound: number;
       /** false when another gradient shares data: copy before writing */
       owned: boolean;
+      /** every value is a whole number (exp 0): running sums of them are exact below 2^53 */
+      integral: boolean;
     };
 
 const MAX_SEPARABLE_TERMS = 8;
@@ -126,8 +128,20 @@ function transposeVector(m: TapMatrix, x: Float64Array): Float64Array {
   return y;
 }
 
-/** Applies the transposed tap matrix along one axis of a row-major array. */
-export function transposeAlongAxis(m: TapMatrix, data: Float64Array, shape: number[], axis: number, pool?: ArrayPool): Float64Array {
+/**
+ * Applies the transposed tap matrix along one axis of a row-major array.
+ * `sumsExact` says that running sums are exact here (whole numbers whose sums
+ * stay below 2^53): a wide stride-1 window is then one sliding sum per row
+ * instead of one pass per kernel tap.
+ */
+export function transposeAlongAxis(
+  m: TapMatrix,
+  data: Float64Array,
+  shape: number[],
+  axis: number,
+  pool?: ArrayPool,
+  sumsExact = false,
+): Float64Array {
   let outer = 1;
   for (let a = 0; a < axis; a++) outer *= shape[a]!;
   let inner = 1;
@@ -135,8 +149,12 @@ export function transposeAlongAxis(m: TapMatrix, data: Float64Array, shape: numb
   const nOut = m.nOut;
   const nIn = m.nIn;
   const y = pool ? pool.take(outer * nIn * inner) : new Float64Array(outer * nIn * inner);
-  const { offsets, index, weight, bands } = m;
+  const { offsets, index, weight } = m;
   const sparse = index.length > 0;
+  const run = sumsExact ? m.run : null;
+  // With a run, its bands are summed by the sliding sum; only padding copies (sparse) remain.
+  const bands = run ? [] : m.bands;
+  if (run) slidingSums(run, data, y, outer, nOut, nIn, inner);
   if (inner === 1) {
     for (let r = 0; r < outer; r++) {
       const xb = r * nOut;
@@ -186,6 +204,43 @@ export function transposeAlongAxis(m: TapMatrix, data: Float64Array, shape: numb
   return y;
 }
 
+/**
+ * y[i] += sum of x[o] for o in [i - offMax, i - offMin] clipped to [0, nOut),
+ * along the middle axis of an (outer, n, inner) array: running sums, one
+ * addition and one subtraction per element whatever the window's width.
+ */
+function slidingSums(run: { offMin: number; offMax: number }, x: Float64Array, y: Float64Array, outer: number, nOut: number, nIn: number, inner: number): void {
+  const acc = new Float64Array(inner);
+  for (let r = 0; r < outer; r++) {
+    acc.fill(0);
+    const xr = r * nOut * inner;
+    const yr = r * nIn * inner;
+    // window of output rows for input i: lo(i) = i - offMax, hi(i) = i - offMin
+    let lo = -run.offMax;
+    let hi = lo - 1;
+    for (let i = 0; i < nIn; i++) {
+      const wantHi = Math.min(nOut - 1, i - run.offMin);
+      while (hi < wantHi) {
+        hi++;
+        if (hi >= 0) {
+          const b = xr + hi * inner;
+          for (let j = 0; j < inner; j++) acc[j]! += x[b + j]!;
+        }
+      }
+      const wantLo = i - run.offMax;
+      while (lo < wantLo) {
+        if (lo >= 0 && lo < nOut && lo <= hi) {
+          const b = xr + lo * inner;
+          for (let j = 0; j < inner; j++) acc[j]! -= x[b + j]!;
+        }
+        lo++;
+      }
+      const b = yr + i * inner;
+      for (let j = 0; j < inner; j++) y[b + j]! += acc[j]!;
+    }
+  }
+}
+
 function product(shape: number[]): number {
   return shape.reduce((p, n) => p * n, 1);
 }
@@ -197,6 +252,7 @@ function densify(g: Gradient, shape: number[], pool?: ArrayPool): Dense {
   const exp = Math.max(...g.terms.map((t) => t.exp));
   const data = pool ? pool.take(product(shape)) : new Float64Array(product(shape));
   let bound = 0;
+  const integral = g.terms.every((t) => t.exp === 0 && t.factors.every(wholeNumbers));
   for (const t of g.terms) {
     const scale = 2 ** (t.exp - exp);
     // all values are non-negative: the product of the factors' maxima bounds the term
@@ -204,7 +260,12 @@ function densify(g: Gradient, shape: number[], pool?: ArrayPool): Dense {
     if (g.terms.length === 1 && t.factors.length === 2 && scale === 1) outer2(data, t.factors[0]!, t.factors[1]!);
     else addOuter(data, t.factors, scale);
   }
-  return { kind: 'dense', data, exp, bound, owned: true };
+  return { kind: 'dense', data, exp, bound, owned: true, integral };
+}
+
+function wholeNumbers(f: Float64Array): boolean {
+  for (let i = 0; i < f.length; i++) if (!Number.isInteger(f[i]!)) return false;
+  return true;
 }
 
 /** out = f0 outer f1 into a fresh array (the common case: one term, two axes). */
@@ -218,9 +279,9 @@ function outer2(out: Float64Array, f0: Float64Array, f1: Float64Array): void {
   }
 }
 
-function addGradients(a: Gradient | undefined, b: Gradient, shape: number[], pool: ArrayPool): Gradient {
+function addGradients(a: Gradient | undefined, b: Gradient, shape: number[], pool: ArrayPool, maxTerms: number): Gradient {
   if (!a) return b;
-  if (a.kind === 'separable' && b.kind === 'separable' && a.terms.length + b.terms.length <= MAX_SEPARABLE_TERMS) {
+  if (a.kind === 'separable' && b.kind === 'separable' && a.terms.length + b.terms.length <= maxTerms) {
     return { kind: 'separable', terms: a.terms.concat(b.terms) };
   }
   // Accumulate into whichever dense array we own, else into a fresh copy.
@@ -242,7 +303,8 @@ function addGradients(a: Gradient | undefined, b: Gradient, shape: number[], poo
     e = rescale(data);
     bound = maxOf(data);
   }
-  return { kind: 'dense', data, exp: exp + e, bound, owned: true };
+  const integral = acc.integral && od.integral && acc.exp === od.exp && e === 0;
+  return { kind: 'dense', data, exp: exp + e, bound, owned: true, integral };
 }
 
 /** The gradient arriving at input k of layer g, from the gradient at g's output. */
@@ -272,13 +334,17 @@ function backThrough(g: NodeGeometry, k: number, grad: Gradient, taps: TapCache,
   }
   let data = grad.data;
   let bound = grad.bound;
+  let integral = grad.integral;
   const shape = g.size.slice();
   // Shrinking axes first keeps the intermediate arrays small.
   const order = [...Array(rank).keys()].sort((x, y) => inputShape[x]! / shape[x]! - inputShape[y]! / shape[y]!);
   for (const a of order) {
     const m = matrices[a]!;
     if (m.identity) continue;
-    const next = transposeAlongAxis(m, data, shape, a, pool);
+    // Running sums are exact on whole numbers as long as a window's sum stays below 2^53.
+    const sumsExact = integral && bound * m.maxColumnSum <= 2 ** 53;
+    const next = transposeAlongAxis(m, data, shape, a, pool, sumsExact);
+    integral = integral && m.integerWeights;
     // An intermediate array (between two axes) is spent; the layer's own gradient is not ours to give.
     if (data !== grad.data) pool.give(data);
     data = next;
@@ -288,17 +354,25 @@ function backThrough(g: NodeGeometry, k: number, grad: Gradient, taps: TapCache,
   let exp = grad.exp;
   if (data === grad.data) data = data.slice();
   if (bound > RESCALE_LIMIT || bound === Infinity) {
-    exp += rescale(data);
+    const e = rescale(data);
+    exp += e;
+    if (e !== 0) integral = false;
     bound = maxOf(data);
   }
-  return { kind: 'dense', data, exp, bound, owned: true };
+  return { kind: 'dense', data, exp, bound, owned: true, integral };
 }
 
 /**
  * P for the sum of the units of the given layers (several outputs together,
  * or one layer), over the network input.
  */
-export function pathMap(geometry: Geometry, targets: string[], taps: TapCache = new TapCache()): PathMap {
+export interface PathMapOptions {
+  /** separable terms kept before switching to dense arrays (tests set 0 to run the dense path everywhere) */
+  separableTerms?: number;
+}
+
+export function pathMap(geometry: Geometry, targets: string[], taps: TapCache = new TapCache(), options: PathMapOptions = {}): PathMap {
+  const maxTerms = options.separableTerms ?? MAX_SEPARABLE_TERMS;
   const inputGeometry = geometry.nodes.find((g) => g.node.spec.op === 'input');
   const inputShape = geometry.input;
   const empty = (): PathMap => ({ shape: inputShape.slice(), values: new Float64Array(product(inputShape)), log2Scale: 0 });
@@ -308,7 +382,8 @@ export function pathMap(geometry: Geometry, targets: string[], taps: TapCache = 
   for (const id of new Set(targets)) {
     const g = geometry.byId.get(id);
     if (!g) continue;
-    grads.set(id, { kind: 'separable', terms: [{ factors: g.size.map((n) => new Float64Array(n).fill(1)), exp: 0 }] });
+    const seed: Gradient = { kind: 'separable', terms: [{ factors: g.size.map((n) => new Float64Array(n).fill(1)), exp: 0 }] };
+    grads.set(id, maxTerms === 0 ? densify(seed, g.size, pool) : seed);
   }
   for (let idx = geometry.nodes.length - 1; idx >= 0; idx--) {
     const g = geometry.nodes[idx]!;
@@ -321,7 +396,9 @@ export function pathMap(geometry: Geometry, targets: string[], taps: TapCache = 
       if (!src || !g.rules[k]) return;
       const contribution = backThrough(g, k, grad, taps, src.size, pool);
       if (grad.kind === 'dense' && contribution.kind === 'dense' && contribution.data === grad.data) lent = true;
-      grads.set(id, addGradients(grads.get(id), contribution, src.size, pool));
+      const merged = addGradients(grads.get(id), contribution, src.size, pool, maxTerms);
+      // With no separable terms allowed, even a single one goes dense.
+      grads.set(id, maxTerms === 0 && merged.kind === 'separable' ? densify(merged, src.size, pool) : merged);
     });
     // This layer's gradient is spent unless an identity edge passed it on.
     if (grad.kind === 'dense' && grad.owned && !lent) pool.give(grad.data);

@@ -26,7 +26,18 @@ export interface TapMatrix {
   weight: Float64Array;
   /** the largest total weight one input receives: a bound on how much values grow */
   maxColumnSum: number;
+  /** every weight is a whole number (integer maps stay integer through it) */
+  integerWeights: boolean;
+  /**
+   * Set when the bands are a run of consecutive offsets at stride 1 (a wide
+   * stride-1 window): input i then receives the outputs i - offMax .. i - offMin,
+   * a sliding sum that running sums compute in O(1) per element.
+   */
+  run: { offMin: number; offMax: number } | null;
 }
+
+/** Runs shorter than this are summed band by band (as fast, and no prefix sums needed). */
+const MIN_RUN = 4;
 
 export function tapMatrix(rule: AxisRule): TapMatrix {
   const nIn = rule.nIn;
@@ -78,6 +89,10 @@ export function tapMatrix(rule: AxisRule): TapMatrix {
   }
   let residualMax = 0;
   if (colSum) for (const v of colSum as Float64Array) if (v > residualMax) residualMax = v;
+  let run: TapMatrix['run'] = null;
+  if (rule instanceof WindowRule && rule.stride === 1 && rule.dilation === 1 && rule.kernel >= MIN_RUN && bands.length === rule.kernel) {
+    run = { offMin: -rule.before, offMax: rule.kernel - 1 - rule.before };
+  }
   return {
     nIn,
     nOut,
@@ -87,5 +102,7 @@ export function tapMatrix(rule: AxisRule): TapMatrix {
     index: Int32Array.from(idx),
     weight: Float64Array.from(w),
     maxColumnSum: bandBound + residualMax,
+    integerWeights: w.every((x) => Number.isInteger(x)),
+    run,
   };
 }
