@@ -190,16 +190,24 @@ function droppingLayers(geometry: Geometry): Array<{ g: NodeGeometry; dropped: n
  */
 export function alignedSizes(graph: ModelGraph, input: number[], layerCount: number, radius = 256): number[][] {
   const axesAll = input.map((_, a) => a);
-  const cache = new Map<string, Array<{ dropped: number[] }> | null>();
+  const cache = new Map<string, boolean>();
   const exact = (size: number[], axes: number[]) => {
-    const key = size.join('x');
-    let dropping = cache.get(key);
-    if (dropping === undefined) {
-      const geometry = inferGeometry(graph, size);
-      dropping = geometry.nodes.length < layerCount ? null : droppingLayers(geometry);
-      cache.set(key, dropping);
+    const key = `${size.join('x')}/${axes.join(',')}`;
+    let ok = cache.get(key);
+    if (ok === undefined) {
+      // Shape inference stops at the first layer that drops rows on these axes.
+      let drops = false;
+      const geometry = inferGeometry(graph, size, {
+        stopAfter: (g, inputSize) => {
+          const dropped = inputSize && g.spatial ? droppedRows(g, inputSize) : null;
+          drops = !!dropped && axes.some((a) => dropped[a]! > 0);
+          return drops;
+        },
+      });
+      ok = !drops && geometry.nodes.length >= layerCount;
+      cache.set(key, ok);
     }
-    return dropping !== null && dropping.every((l) => axes.every((a) => l.dropped[a] === 0));
+    return ok;
   };
   // Nearest first, above and below in turn, within the radius and a budget of shape inferences.
   const square = input.every((n) => n === input[0]);

@@ -33,7 +33,18 @@ export interface NodeGeometry {
 export interface GeometryOptions {
   /** What-if: replace the padding mode of every convolution. */
   padModeOverride?: PadMode;
+  /**
+   * Stop shape inference after the first layer for which this returns true
+   * (the geometry then holds the layers up to it). RFL006's search of input
+   * sizes rejects most candidates at their first inexact layer.
+   */
+  stopAfter?: (layer: NodeGeometry, inputSize: number[] | null) => boolean;
 }
+
+/** Layers that change the grid: after a layer without spatial extent they pass its single unit on. */
+const RESAMPLING_OPS = new Set(['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop']);
+/** Layers that read one input; extra inputs given to them carry nothing. */
+const SINGLE_INPUT_OPS = new Set(['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'pointwise']);
 
 export interface Geometry {
   graph: ModelGraph;
@@ -47,20 +58,35 @@ export interface Geometry {
   findings: Finding[];
 }
 
-/** A layer's geometry; its rules are built on first use (shape inference alone, as RFL006's search of input sizes, never needs them). */
+/**
+ * A layer's geometry; its rules are built on first use (shape inference alone,
+ * as RFL006's search of input sizes, never needs them). Kept free of extra
+ * closures per layer: V8 promotes chains of loop closures, which made shape
+ * inference five times slower in garbage collection.
+ */
 class LayerGeometry implements NodeGeometry {
   private built: AxisRule[][] | null = null;
   constructor(
     readonly node: LayerNode,
     readonly size: number[],
     readonly spatial: boolean,
+    private readonly inputs: NodeGeometry[],
     private readonly make: () => AxisRule[][],
     readonly padBefore?: number[],
     readonly padAfter?: number[],
   ) {}
 
   get rules(): AxisRule[][] {
-    return (this.built ??= this.make());
+    if (!this.built) {
+      const rules = this.make();
+      // Every input gets its rules; one the layer does not read carries nothing.
+      for (let k = rules.length; k < this.inputs.length; k++) {
+        const src = this.inputs[k]!;
+        rules.push(this.size.map((n, a) => new EmptyRule(src.size[a]!, n) as AxisRule));
+      }
+      this.built = rules;
+    }
+    return this.built;
   }
 }
 
@@ -136,7 +162,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
   const nodes: NodeGeometry[] = [];
   const findings: Finding[] = [];
   const consumers = new Map<string, Array<{ geometry: NodeGeometry; input: number }>>();
-  const known = new Set(graph.nodes.map((n) => n.id));
+  let known: Set<string> | null = null;
 
   for (const node of graph.nodes) {
     const range = node.origin;
@@ -150,6 +176,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
       if (g) inputs.push(g);
       else {
         missing = true;
+        known ??= new Set(graph.nodes.map((n) => n.id));
         if (!known.has(id)) fail(`${node.name} reads "${id}", which is not defined before it.`);
       }
     }
@@ -162,7 +189,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
       return first ?? null;
     };
 
-    const resampling = ['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop'].includes(spec.op);
+    const resampling = RESAMPLING_OPS.has(spec.op);
     if (resampling && first && !first.spatial) {
       // After a dense layer or global pooling there is no spatial axis left to slide, resample or crop:
       // the layer passes its single unit on (a 1x1 convolution on a pooled vector, as MobileNet's classifier).
@@ -469,25 +496,14 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
         break;
     }
     if (!result) continue;
-    const singleInput = ['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'pointwise'].includes(spec.op);
-    if (singleInput && inputs.length > 1) {
+    if (SINGLE_INPUT_OPS.has(spec.op) && inputs.length > 1) {
       findings.push(finding('RFL100', `${node.name} reads one input; the other ${inputs.length - 1} carry no paths here.`, range, node.id));
-    }
-    {
-      // Every input gets its rules; one the layer does not read carries nothing.
-      const made = result.rules;
-      const size = result.size;
-      result.rules = () => {
-        const r = made();
-        for (let k = r.length; k < inputs.length; k++) r.push(size.map((n, a) => new EmptyRule(inputs[k]!.size[a]!, n) as AxisRule));
-        return r;
-      };
     }
     if (result.size.some((n) => n > MAX_AXIS)) {
       fail(`${node.name}: an output of ${fmt(result.size)} is beyond the ${MAX_AXIS} units per axis this analysis handles.`);
       continue;
     }
-    const geometry = new LayerGeometry(node, result.size, result.spatial, result.rules, result.padBefore, result.padAfter);
+    const geometry = new LayerGeometry(node, result.size, result.spatial, inputs, result.rules, result.padBefore, result.padAfter);
     byId.set(node.id, geometry);
     nodes.push(geometry);
     inputs.forEach((g, k) => {
@@ -495,6 +511,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
       list.push({ geometry, input: k });
       consumers.set(g.node.id, list);
     });
+    if (options.stopAfter?.(geometry, first ? first.size : null)) break;
   }
   return { graph, rank, input, nodes, byId, consumers, findings };
 }
