@@ -185,6 +185,18 @@ describe('hand-derived receptive fields', () => {
     assert.deepEqual(f.size, [4]);
   });
 
+  it('a 1000-layer chain of 3-wide kernels: r = 2L+1 at every depth (the fields of deep chains are followed, not refused)', () => {
+    let b = net(2);
+    for (let i = 1; i <= 1000; i++) b = b.conv(`c${i}`, { k: 3, p: 1 });
+    const a = new ModelAnalysis(b.build(), [8, 8]);
+    assert.equal(a.limit, null);
+    for (const L of [1, 2, 170, 999, 1000]) {
+      const f = a.fields.get(`c${L}`)!;
+      assert.deepEqual(f.size, [2 * L + 1, 2 * L + 1], `c${L}`);
+      assert.deepEqual(f.jump, [1, 1]);
+    }
+  });
+
   it('on a residual graph the field is the union of the paths (the widest when centred)', () => {
     const g = net(1).conv('c1', { k: 3, p: 1 }).conv('c2', { k: 3, p: 1 }).merge('sum', 'add', ['input', 'c2']).build();
     assert.deepEqual(new ModelAnalysis(g, [9]).fields.get('sum')!.size, [5]);

@@ -28,10 +28,19 @@ export type SupportMode = 'real' | 'virtual';
 /**
  * Fields of a pathological network (a 28000-wide pool after a stride that
  * leaves holes) can hold tens of thousands of intervals per unit; past this
- * many in one propagation the analysis stops with this error instead of
- * running for minutes.
+ * many in one layer the analysis stops with this error instead of running for
+ * minutes.
  */
 export const MAX_INTERVALS = 2_000_000;
+/**
+ * Intervals held for the whole network (8 bytes each). A deep plain chain
+ * holds about depth^2 of them in 'virtual' mode, since every layer computes
+ * the units that the centre units of all later layers read: 1000 layers of
+ * 3x3 convolutions hold 2e6, well below this.
+ */
+export const MAX_HELD_INTERVALS = 16_000_000;
+/** Intervals gathered before merging, over the whole propagation: the work done. */
+const MAX_GATHERED_INTERVALS = 64_000_000;
 
 export class WorkLimitError extends Error {}
 
@@ -64,7 +73,7 @@ function propagateColumn(
       budget.left -= e - s;
       for (let k = s; k < e; k++) out.add(input.lo[k]!, input.hi[k]!);
     }
-    if (budget.left < 0) throw new WorkLimitError(`the fields of this network are too fragmented to follow (more than ${MAX_INTERVALS} pieces)`);
+    if (budget.left < 0) throw new WorkLimitError(`the fields of this network are too fragmented to follow (more than ${MAX_GATHERED_INTERVALS} pieces gathered)`);
     out.endUnit();
   }
   return out.finish();
@@ -156,8 +165,8 @@ export function propagateSupports(
 ): Map<string, FieldSupport> {
   const out = new Map<string, FieldSupport>();
   const sink = new TapSink();
-  const budget: Budget = { left: MAX_INTERVALS * 8 };
-  let intervals = 0;
+  const budget: Budget = { left: MAX_GATHERED_INTERVALS };
+  let held = 0;
   for (const g of geometry.nodes) {
     const range: UnitRange = ranges?.get(g.node.id) ?? g.size.map((n) => [0, n] as [number, number]);
     if (g.node.spec.op === 'input') {
@@ -196,9 +205,14 @@ export function propagateSupports(
       }
     });
     const simplified = simplifyTerms(terms);
+    let intervals = 0;
     for (const t of simplified) for (const c of t.axes) intervals += c.offs[c.count]! - c.offs[0]!;
     if (intervals > MAX_INTERVALS) {
-      throw new WorkLimitError(`the fields of this network are too fragmented to follow (more than ${MAX_INTERVALS} pieces, at ${g.node.name})`);
+      throw new WorkLimitError(`the fields of this network are too fragmented to follow (more than ${MAX_INTERVALS} pieces at ${g.node.name})`);
+    }
+    held += intervals;
+    if (held > MAX_HELD_INTERVALS) {
+      throw new WorkLimitError(`the fields of this network are too large to follow (more than ${MAX_HELD_INTERVALS} pieces up to ${g.node.name})`);
     }
     out.set(g.node.id, simplified);
   }
