@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import {
   analyze,
   influenceMap,
-  MAX_MAP_PIXELS,
+  isMapRefusal,
   PAD_MODES,
   resolveLayer,
   type AnalysisResult,
@@ -175,12 +175,7 @@ function run(argv: string[]): number {
     target = id;
   }
   const map = influenceMap(result, target, values.metric as 'paths' | 'coverage', values.padding ? { padding: values.padding as PadMode } : {});
-  if (!map) {
-    if (result.input && result.input.shape.reduce((p, n) => p * n, 1) > MAX_MAP_PIXELS) {
-      fail(`the ${result.input.shape.join('x')} input is larger than the ${MAX_MAP_PIXELS} pixels maps are computed for`);
-    }
-    fail(`layer "${values.layer ?? 'outputs'}" has no shape at this input size, so it has no map`);
-  }
+  if (isMapRefusal(map)) fail(map.refused);
   if (values.png) {
     const out = resolve(values.png);
     mkdirSync(dirname(out), { recursive: true });

@@ -79,7 +79,14 @@ export const MAX_MAP_PIXELS = 1 << 22;
  * steps for its fields and 9e6 for a map, Dilation10 at 1396x1396 1.8e5 and 6.7e7.
  */
 const FIELD_WORK_LIMIT = 5e6;
-const MAP_WORK_LIMIT = 1e8;
+/**
+ * VGG-16 at 2048x2048 is 1.2e8 steps and analyses in about 2 s on a 2-core
+ * VM, so the limit means seconds, not minutes; gross mistakes (a 30000-wide
+ * kernel) are far beyond it.
+ */
+const MAP_WORK_LIMIT = 5e8;
+/** RFL002's search of the layer where edges fall behind computes single-layer maps within this much work. */
+const SEARCH_WORK = 3e8;
 
 function mapsFit(shape: number[]): boolean {
   return shape.reduce((p, n) => p * n, 1) <= MAX_MAP_PIXELS;
@@ -172,6 +179,8 @@ function emptyResult(file: string): AnalysisResult {
  */
 export function analyze(source: ModelSource, options: AnalyzeOptions = {}): AnalysisResult {
   const result = emptyResult(source.fileName);
+  // A byte-order mark (Windows editors write one) is not part of the text: editors hide it, so ranges count without it.
+  if (source.text?.charCodeAt(0) === 0xfeff) source = { ...source, text: source.text.slice(1) };
   try {
     const reader = readerFor(source, options.format);
     if (!reader) {
@@ -265,8 +274,7 @@ export function analyze(source: ModelSource, options: AnalyzeOptions = {}): Anal
         edgeRatioThreshold: options.edgeRatioThreshold ?? 0.25,
         inputFromFile: input.source === 'file',
         maps,
-        // RFL002's search computes maps of single layers: as many as the budget of 3 maps at the limit allows.
-        searchMaps: Math.max(2, Math.min(24, Math.floor((3 * MAP_WORK_LIMIT) / Math.max(1, work.maps)))),
+        searchMaps: Math.max(2, Math.min(24, Math.floor(SEARCH_WORK / Math.max(1, work.maps)))),
       }),
     );
   } catch (e) {
@@ -307,22 +315,40 @@ export function resolveLayer(result: AnalysisResult, ref: string): string | null
   return null;
 }
 
+/** Why a map was not computed, in words for the user. */
+export interface MapRefusal {
+  refused: string;
+}
+
+export function isMapRefusal(m: InfluenceMap | MapRefusal): m is MapRefusal {
+  return 'refused' in m;
+}
+
 /**
  * The map of a layer (or of several layers together, by default the network's
- * outputs) over the input, computed on demand.
+ * outputs) over the input, computed on demand; or why there is none.
  */
 export function influenceMap(
   result: AnalysisResult,
   target: 'outputs' | string | string[],
   metric: MapMetric,
   options: { padding?: PadMode } = {},
-): InfluenceMap | null {
-  if (!result.session || !mapsFit(result.session.input) || workload(result.session.geometry).maps > MAP_WORK_LIMIT) return null;
+): InfluenceMap | MapRefusal {
+  if (!result.session) return { refused: result.requestError ?? `${result.file} could not be analysed` };
+  const shape = result.session.input;
+  if (!mapsFit(shape)) return { refused: `the ${shape.join('x')} input has more than the ${MAX_MAP_PIXELS} pixels maps are computed for` };
+  const work = workload(result.session.geometry).maps;
+  if (work > MAP_WORK_LIMIT) {
+    return { refused: `a map of this network at ${shape.join('x')} would take about ${work.toExponential(1)} steps, beyond the ${MAP_WORK_LIMIT.toExponential(0)} allowed` };
+  }
   const session = options.padding ? result.session.withPadding({ padModeOverride: options.padding }) : result.session;
   const layers = target === 'outputs' ? result.outputs : Array.isArray(target) ? target : [target];
-  if (layers.length === 0 || layers.some((id) => !session.has(id))) return null;
+  if (layers.length === 0) return { refused: `no output of the network has a shape at ${shape.join('x')}` };
+  const shapeless = layers.find((id) => !session.has(id));
+  if (shapeless !== undefined) return { refused: `layer "${shapeless}" has no shape at ${shape.join('x')}, so it has no map` };
   if (metric === 'coverage') {
     const values = session.coverage(layers);
+    if (session.limit) return { refused: `no coverage at ${shape.join('x')}: ${session.limit}` };
     let max = 0;
     for (const v of values) if (v > max) max = v;
     return { layers, metric, shape: session.input.slice(), values, peakLog10: max > 0 ? Math.log10(max) : null };

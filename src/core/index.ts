@@ -2,11 +2,12 @@
  * Receptive Field Lens engine: pure TypeScript, no editor API, no Node
  * built-ins, no DOM, so it runs in Node, in the extension host and in a browser.
  */
-export { analyze, influenceMap, MAX_MAP_PIXELS, resolveLayer, paramsSummary } from './analyze';
+export { analyze, influenceMap, isMapRefusal, MAX_MAP_PIXELS, resolveLayer, paramsSummary } from './analyze';
 export type {
   AnalysisResult,
   AnalyzeOptions,
   InfluenceMap,
+  MapRefusal,
   InputSource,
   LayerReport,
   MapMetric,

@@ -168,6 +168,21 @@ describe('command line', function () {
     assert.match(r.stderr, /no reader recognises|cannot analyse/i);
   });
 
+  it('a map that is not computed says why', () => {
+    // 2048x2048 fits the pixel limit; a 121-wide window on every pixel does not fit the work limit (4.2e6 x 242 steps).
+    const wide = join(tmp, 'wide.cfg');
+    writeFileSync(wide, '[net]\nwidth=2048\nheight=2048\n[maxpool]\nsize=121\nstride=1\n');
+    let r = cli('map', wide);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^rflens: a map of this network at 2048x2048 would take about 1\.0e\+9 steps/);
+    const j = json('analyze', wide, '--json');
+    assert.deepEqual(j.layers[1].rf.size, [121, 121]);
+    assert.ok(j.findings.some((f: { code: string; message: string }) => f.code === 'RFL100' && /no maps/.test(f.message)));
+    r = cli('map', DARKNET, '--input', '4096');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^rflens: the 4096x4096 input has more than the 4194304 pixels/);
+  });
+
   it('a file with problems still exits 0 and reports them', () => {
     const file = join(tmp, 'broken.cfg');
     writeFileSync(file, '[net]\nwidth=32\nheight=32\n[convolutional]\nsize=3\npad=1\n[route]\nlayers=-9\n[convolutional]\nsize=3\n');
