@@ -160,6 +160,17 @@ layer { name: "c" type: "Convolution" bottom: "w" top: "c" convolution_param { k
     assert.deepEqual(sizes(r)['c'], [30, 30]);
   });
 
+  it('a byte-order mark before the first line is not text (Windows editors write one)', () => {
+    const text = `${HEADER}layer { name: "c" type: "Convolution" bottom: "data" top: "c" convolution_param { kernel_size: 3 } }`;
+    const plain = run(text);
+    const marked = run(`\ufeff${text}`);
+    assert.deepEqual(marked.findings, plain.findings);
+    assert.equal(marked.model, 't');
+    assert.deepEqual(marked.input, { shape: [32, 32], source: 'file' });
+    assert.deepEqual(sizes(marked), sizes(plain));
+    assert.deepEqual(marked.layers.map((l) => l.line), plain.layers.map((l) => l.line));
+  });
+
   it('a missing bottom and a duplicate name are reported, not thrown', () => {
     const r = run(`${HEADER}layer { name: "c" type: "Convolution" bottom: "nothing" top: "c" convolution_param { kernel_size: 3 } }
 layer { name: "c" type: "ReLU" bottom: "data" top: "r" }`);
