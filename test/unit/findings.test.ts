@@ -22,6 +22,10 @@ function cfg(text: string): AnalysisResult {
   return analyze({ fileName: 't.cfg', text });
 }
 
+function caffe(text: string): AnalysisResult {
+  return analyze({ fileName: 't.prototxt', text });
+}
+
 describe('findings', () => {
   it('RFL001: a 1x1 convolution of stride 2 loses every second row and column, named with the layer', () => {
     const g = net(2).conv('a', { k: 1, s: 2 }).conv('b', { k: 1 }).build();
@@ -32,6 +36,21 @@ describe('findings', () => {
     assert.match(f.message, /every 2nd row and column from 1 to 7/);
     assert.equal(f.layer, 'a');
     assert.match(f.message, /stride 2 is larger than its 1-pixel window/);
+  });
+
+  it('RFL001 charges each lost pixel to the first layer that misses it', () => {
+    // conv1 (3 wide, stride 2) reads rows 0-12 of 14 and all 17 columns into 6x8; the crop keeps 4 columns,
+    // which read input columns 0-8: dead are row 13 (17 pixels) and columns 9-16 of rows 0-12 (8 x 13).
+    const r = caffe(`input: "data"
+input_shape { dim: 1 dim: 3 dim: 14 dim: 17 }
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" convolution_param { kernel_size: 3 stride: 2 } }
+layer { name: "ref" type: "Pooling" bottom: "conv1" top: "ref" pooling_param { pool: MAX kernel_h: 1 kernel_w: 2 stride_h: 1 stride_w: 2 } }
+layer { name: "cr" type: "Crop" bottom: "conv1" bottom: "ref" top: "cr" crop_param { axis: 2 offset: 0 } }
+`);
+    const f = r.findings.find((x) => x.code === 'RFL001')!;
+    assert.match(f.message, /^121 of 238 input pixels \(50\.8%\) reach no unit of cr: row 13 and columns 9-16\./);
+    assert.match(f.message, /First lost: row 13 at conv1: floor division leaves its last 1 row unread .*; columns 9-16 at cr: it keeps a 6x4 crop of its 6x8 input\./);
+    assert.equal(f.layer, 'conv1');
   });
 
   it('RFL001 is silent when another branch covers what a strided shortcut skips (ResNet)', () => {
@@ -86,8 +105,8 @@ describe('findings', () => {
     assert.equal(f[0]!.layer, '0');
     assert.match(f[0]!.message, /a 3-pixel window with stride 2 .*ripple 0\.25/);
     assert.deepEqual(
-      f[0]!.fixes!.map((x) => x.newText),
-      ['4', '2'],
+      f[0]!.fixes!.map((x) => x.edits.map((e) => e.newText)),
+      [['4'], ['2']],
     );
     assert.equal(f[0]!.range!.start.line, 5, 'on the stride= line');
   });
@@ -127,12 +146,25 @@ describe('findings', () => {
     assert.match(g.message, /\[convolutional\] 1 leaves the last 1 row and 1 column of its 51x51 input unread/);
     assert.match(g.message, /Sizes that keep every stride exact: 100x100 or 104x104/);
     assert.deepEqual(
-      g.fixes!.map((x) => [x.title, x.newText, x.range.start.line]),
+      g.fixes!.map((x) => [x.title, x.edits.map((e) => [e.newText, e.range.start.line])]),
       [
-        ['Use input size 100x100', '100', 2],
-        ['Use input size 100x100', '100', 1],
-        ['Use input size 104x104', '104', 2],
-        ['Use input size 104x104', '104', 1],
+        ['Use input size 100x100', [['100', 2], ['100', 1]]],
+        ['Use input size 104x104', [['104', 2], ['104', 1]]],
+      ],
+    );
+  });
+
+  it('RFL006 leaves an axis that no layer cuts short as it is', () => {
+    // rows: (14-3) is odd, one row left over; columns: (17-3)/2 is whole
+    const r = caffe('input: "data"\ninput_shape { dim: 1 dim: 3 dim: 14 dim: 17 }\nlayer { name: "c" type: "Convolution" bottom: "data" top: "c" convolution_param { kernel_size: 3 stride: 2 } }\n');
+    const f = r.findings.find((x) => x.code === 'RFL006')!;
+    assert.match(f.message, /leaves the last 1 row of its 14x17 input unread/);
+    assert.match(f.message, /Sizes that keep every stride exact: 13x17 or 15x17\./);
+    assert.deepEqual(
+      f.fixes!.map((x) => [x.title, x.edits.map((e) => [e.newText, e.range.start.line])]),
+      [
+        ['Use input size 13x17', [['13', 1]]],
+        ['Use input size 15x17', [['15', 1]]],
       ],
     );
   });

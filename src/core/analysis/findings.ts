@@ -1,4 +1,4 @@
-import { finding, type Finding, type FindingFix } from '../graph/findings';
+import { finding, type Finding, type FindingFix, type TextEdit } from '../graph/findings';
 import type { LayerNode, ModelGraph, SourceRange } from '../graph/ir';
 import { EmptyRule } from './axisRules';
 import { inferGeometry, type Geometry, type NodeGeometry } from './geometry';
@@ -16,7 +16,16 @@ export interface FindingOptions {
   inputFromFile: boolean;
 }
 
-const AXIS_NAMES: Record<number, string[]> = { 1: ['length'], 2: ['rows', 'columns'], 3: ['frames', 'rows', 'columns'] };
+const AXIS_NAMES: Record<number, string[]> = { 1: ['positions'], 2: ['rows', 'columns'], 3: ['frames', 'rows', 'columns'] };
+
+/** "1 row and 2 columns": counts per axis, the zero ones left out. */
+function describeCounts(counts: number[]): string {
+  const names = AXIS_NAMES[counts.length]!;
+  return counts
+    .map((v, a) => (v ? `${v} ${v === 1 ? names[a]!.replace(/s$/, '') : names[a]}` : ''))
+    .filter(Boolean)
+    .join(' and ');
+}
 
 function pct(x: number): string {
   if (x === 0) return '0%';
@@ -84,8 +93,12 @@ export function describeIndices(list: number[], noun = 'position', plural = `${n
   return plain(list);
 }
 
-/** Where the pixels with mask[p] set are, in words: whole rows, whole columns, then the rest. */
-export function describePixels(mask: Uint8Array, shape: number[]): string {
+/**
+ * Where the pixels with mask[p] set are, in words: whole rows, whole columns,
+ * then the rest. Pixels with skip[p] set (described already) may complete a
+ * row or column but are not named.
+ */
+export function describePixels(mask: Uint8Array, shape: number[], skip?: Uint8Array): string {
   if (shape.length === 1) {
     const list: number[] = [];
     for (let i = 0; i < mask.length; i++) if (mask[i]) list.push(i);
@@ -95,15 +108,24 @@ export function describePixels(mask: Uint8Array, shape: number[]): string {
     const [h, w] = shape as [number, number];
     const rows: number[] = [];
     const cols: number[] = [];
+    const covered = (i: number) => mask[i] === 1 || skip?.[i] === 1;
     for (let y = 0; y < h; y++) {
       let all = true;
-      for (let x = 0; x < w && all; x++) all = mask[y * w + x] === 1;
-      if (all) rows.push(y);
+      let any = false;
+      for (let x = 0; x < w && all; x++) {
+        all = covered(y * w + x);
+        any ||= mask[y * w + x] === 1;
+      }
+      if (all && any) rows.push(y);
     }
     for (let x = 0; x < w; x++) {
       let all = true;
-      for (let y = 0; y < h && all; y++) all = mask[y * w + x] === 1;
-      if (all) cols.push(x);
+      let any = false;
+      for (let y = 0; y < h && all; y++) {
+        all = covered(y * w + x);
+        any ||= mask[y * w + x] === 1;
+      }
+      if (all && any) cols.push(x);
     }
     const rowSet = new Set(rows);
     const colSet = new Set(cols);
@@ -185,8 +207,9 @@ function droppingLayers(geometry: Geometry): Array<{ g: NodeGeometry; dropped: n
 
 /**
  * The nearest input sizes below and above the current one where no layer
- * drops rows. A square input moves all axes together; otherwise each axis is
- * searched on its own. Only sizes at which every layer still has a shape count.
+ * drops rows. A square input cut short on every axis moves all axes together;
+ * otherwise each cut axis is searched on its own and the others keep their
+ * size. Only sizes at which every layer still has a shape count.
  */
 export function alignedSizes(graph: ModelGraph, input: number[], layerCount: number, radius = 256): number[][] {
   const axesAll = input.map((_, a) => a);
@@ -232,31 +255,36 @@ export function alignedSizes(graph: ModelGraph, input: number[], layerCount: num
     }
     return result;
   };
-  if (square) {
+  // Axes that no layer cuts short keep their size.
+  const inexact = axesAll.filter((a) => !exact(input, [a]));
+  if (square && inexact.length === axesAll.length) {
     for (const c of nearest(axesAll)) if (c) found.push(c);
     return found;
   }
-  const perAxis = axesAll.map((a) => nearest([a]));
+  const perAxis = axesAll.map((a) => (inexact.includes(a) ? nearest([a]) : [input, input]));
   for (const k of [0, 1]) {
-    const combined = input.map((n, a) => perAxis[a]![k]?.[a] ?? (exact(input, [a]) ? n : -1));
+    const combined = input.map((_, a) => perAxis[a]![k]?.[a] ?? -1);
     if (combined.every((n) => n > 0) && exact(combined, axesAll)) found.push(combined);
   }
   return found;
 }
 
-function inputSizeFixes(node: LayerNode | undefined, sizes: number[][]): FindingFix[] {
+function inputSizeFixes(node: LayerNode | undefined, input: number[], sizes: number[][]): FindingFix[] {
   if (!node?.valueRanges) return [];
   const fixes: FindingFix[] = [];
   for (const size of sizes) {
+    const edits: TextEdit[] = [];
     const seen = new Set<string>();
     for (let a = 0; a < size.length; a++) {
-      const r = node.valueRanges[`inputSize:${a}`];
-      if (!r) return fixes;
-      const key = `${r.start.line}:${r.start.character}`;
-      if (seen.has(key)) continue;
+      const range = node.valueRanges[`inputSize:${a}`];
+      if (!range) return fixes;
+      const key = `${range.start.line}:${range.start.character}`;
+      // A value written once for several axes is edited once; an axis that keeps its size is not edited.
+      if (seen.has(key) || size[a] === input[a]) continue;
       seen.add(key);
-      fixes.push({ title: `Use input size ${fmtSize(size)}`, range: r, newText: String(size[a]) });
+      edits.push({ range, newText: String(size[a]) });
     }
+    if (edits.length) fixes.push({ title: `Use input size ${fmtSize(size)}`, edits });
   }
   return fixes;
 }
@@ -270,29 +298,64 @@ function listNames(analysis: ModelAnalysis, ids: string[]): string {
   return names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
 }
 
-/** The first layer before the targets whose own coverage already misses one of the pixels in `dead`. */
-function firstLosing(analysis: ModelAnalysis, targets: string[], dead: number[], shape: number[]): NodeGeometry | null {
+/**
+ * Where the pixels in `dead` are lost: each is charged to the first layer (in
+ * graph order, before the targets) whose own coverage already misses it.
+ */
+function firstLosses(analysis: ModelAnalysis, targets: string[], dead: number[], shape: number[]): Array<{ g: NodeGeometry; lost: number[] }> {
+  const out: Array<{ g: NodeGeometry; lost: number[] }> = [];
+  const rank = shape.length;
+  let remaining = dead;
   for (const id of analysis.ancestors(targets)) {
+    if (remaining.length === 0) break;
     const g = analysis.geometry.byId.get(id)!;
     if (g.node.spec.op === 'input' || !g.spatial) continue;
     const support = analysis.support(id);
+    let missed: (p: number) => boolean;
     if (support.length === 1) {
-      const zeros = support[0]!.axes.map((col, a) => countCover(col, shape[a]!));
-      const rank = shape.length;
-      for (const p of dead) {
+      // One product term: a pixel is missed when its position on some axis is.
+      const counts = support[0]!.axes.map((col, a) => countCover(col, shape[a]!));
+      if (counts.every((c) => c.every((v) => v > 0))) continue;
+      missed = (p) => {
         let r = p;
         for (let a = rank - 1; a >= 0; a--) {
-          const c = r % shape[a]!;
+          if (counts[a]![r % shape[a]!] === 0) return true;
           r = Math.floor(r / shape[a]!);
-          if (zeros[a]![c] === 0) return g;
         }
-      }
+        return false;
+      };
     } else {
       const cov = analysis.coverage([id]);
-      if (dead.some((p) => cov[p] === 0)) return g;
+      missed = (p) => cov[p] === 0;
     }
+    const lost: number[] = [];
+    const kept: number[] = [];
+    for (const p of remaining) (missed(p) ? lost : kept).push(p);
+    if (lost.length) out.push({ g, lost });
+    remaining = kept;
   }
-  return null;
+  return out;
+}
+
+/** Why a layer loses input pixels, in words, with a quick fix where one edit makes it tile. */
+function lossReason(analysis: ModelAnalysis, cause: NodeGeometry): { why: string; fixes: FindingFix[] } {
+  const fixes: FindingFix[] = [];
+  const w = windowOf(cause);
+  const inputSize = inputSizeOf(analysis.geometry, cause);
+  const dropped = inputSize ? droppedRows(cause, inputSize) : null;
+  if (w && w.stride.some((s, a) => s > w.dilation[a]! * (w.kernel[a]! - 1) + 1)) {
+    const a = w.stride.findIndex((s, k) => s > w.dilation[k]! * (w.kernel[k]! - 1) + 1);
+    const kr = cause.node.valueRanges?.kernel;
+    if (kr && w.kernel.every((k) => k === w.kernel[0]) && w.stride.every((s) => s === w.stride[0]) && w.dilation.every((d) => d === 1)) {
+      fixes.push({ title: `Set the kernel to ${w.stride[0]} so the windows tile the input`, edits: [{ range: kr, newText: String(w.stride[0]) }] });
+    }
+    return { why: `its stride ${w.stride[a]} is larger than its ${w.dilation[a]! * (w.kernel[a]! - 1) + 1}-pixel window, so the pixels between windows are skipped`, fixes };
+  }
+  if (cause.node.spec.op === 'crop' && inputSize) return { why: `it keeps a ${fmtSize(cause.size)} crop of its ${fmtSize(inputSize)} input`, fixes };
+  if (dropped && dropped.some((d) => d > 0)) {
+    return { why: `floor division leaves its last ${describeCounts(dropped)} unread (see RFL006 for input sizes that avoid it)`, fixes };
+  }
+  return { why: '', fixes };
 }
 
 function deadPixelFinding(analysis: ModelAnalysis, finals: string[]): Finding | null {
@@ -307,40 +370,37 @@ function deadPixelFinding(analysis: ModelAnalysis, finals: string[]): Finding | 
     }
   }
   if (dead.length === 0) return null;
-  const cause = firstLosing(analysis, finals, dead, shape);
-  let why = '';
+  const losses = firstLosses(analysis, finals, dead, shape);
   const fixes: FindingFix[] = [];
-  let range: SourceRange | null = null;
-  if (cause) {
-    range = rangeOf(cause.node, 'stride');
-    const w = windowOf(cause);
-    const inputSize = inputSizeOf(analysis.geometry, cause);
-    const dropped = inputSize ? droppedRows(cause, inputSize) : null;
-    if (w && w.stride.some((s, a) => s > w.dilation[a]! * (w.kernel[a]! - 1) + 1)) {
-      const a = w.stride.findIndex((s, k) => s > w.dilation[k]! * (w.kernel[k]! - 1) + 1);
-      why = `: its stride ${w.stride[a]} is larger than its ${w.dilation[a]! * (w.kernel[a]! - 1) + 1}-pixel window, so the pixels between windows are skipped`;
-      const kr = cause.node.valueRanges?.kernel;
-      if (kr && w.kernel.every((k) => k === w.kernel[0]) && w.stride.every((s) => s === w.stride[0]) && w.dilation.every((d) => d === 1)) {
-        fixes.push({ title: `Set the kernel to ${w.stride[0]} so the windows tile the input`, range: kr, newText: String(w.stride[0]) });
-      }
-    } else if (cause.node.spec.op === 'crop' && inputSize) {
-      why = `: it keeps a ${fmtSize(cause.size)} crop of its ${fmtSize(inputSize)} input`;
-    } else if (dropped && dropped.some((d) => d > 0)) {
-      const names = AXIS_NAMES[shape.length]!;
-      why = `: floor division leaves its last ${dropped
-        .map((d, a) => (d ? `${d} ${names[a]}` : ''))
-        .filter(Boolean)
-        .join(' and ')} unread (see RFL006 for input sizes that avoid it)`;
-    }
+  const reasons = losses.map(({ g, lost }) => {
+    const { why, fixes: own } = lossReason(analysis, g);
+    fixes.push(...own);
+    return { g, lost, why };
+  });
+  const described = new Uint8Array(cov.length);
+  let where = '';
+  if (reasons.length === 1) {
+    const { g, why } = reasons[0]!;
+    where = ` They are first lost at ${g.node.name}${why ? `: ${why}` : ''}.`;
+  } else if (reasons.length > 1) {
+    // Several layers each lose some: name which pixels each loses first.
+    const parts = reasons.slice(0, 3).map(({ g, lost, why }) => {
+      const part = new Uint8Array(cov.length);
+      for (const p of lost) part[p] = 1;
+      const text = `${describePixels(part, shape, described)} at ${g.node.name}${why ? `: ${why}` : ''}`;
+      for (const p of lost) described[p] = 1;
+      return text;
+    });
+    const more = reasons.length > 3 ? `; the rest at ${reasons.length - 3} more layers` : '';
+    where = ` First lost: ${parts.join('; ')}${more}.`;
   }
+  const first = reasons[0]?.g ?? null;
   const total = cov.length;
   return finding(
     'RFL001',
-    `${dead.length} of ${total} input pixels (${pct(dead.length / total)}) reach no unit of ${listNames(analysis, finals)}: ${describePixels(mask, shape)}.${
-      cause ? ` They are first lost at ${cause.node.name}${why}.` : ''
-    }`,
-    range,
-    cause?.node.id ?? finals[0] ?? null,
+    `${dead.length} of ${total} input pixels (${pct(dead.length / total)}) reach no unit of ${listNames(analysis, finals)}: ${describePixels(mask, shape)}.${where}`,
+    first ? rangeOf(first.node, 'stride') : null,
+    first?.node.id ?? finals[0] ?? null,
     fixes,
   );
 }
@@ -496,7 +556,7 @@ function rippleFindings(analysis: ModelAnalysis, finals: string[]): Finding[] {
       const kr = g.node.valueRanges?.kernel;
       if (kr && kernel!.every((k) => k === kernel![0]) && stride!.every((v) => v === s) && dilation!.every((d) => d === 1)) {
         for (const k of [Math.ceil(e / s) * s, Math.floor(e / s) * s]) {
-          if (k >= s) fixes.push({ title: `Use kernel ${k} (a multiple of stride ${s})`, range: kr, newText: String(k) });
+          if (k >= s) fixes.push({ title: `Use kernel ${k} (a multiple of stride ${s})`, edits: [{ range: kr, newText: String(k) }] });
         }
       }
     } else {
@@ -574,7 +634,6 @@ function asymmetricFindings(analysis: ModelAnalysis): Finding[] {
 function misalignedFinding(analysis: ModelAnalysis, options: FindingOptions): Finding | null {
   const dropping = droppingLayers(analysis.geometry);
   if (dropping.length === 0) return null;
-  const names = AXIS_NAMES[analysis.input.length]!;
   const first = dropping[0]!;
   // Exact sizes recur with the network's total stride S (n exact => n + S exact), so the nearest ones lie within S.
   let stride = 1;
@@ -584,22 +643,17 @@ function misalignedFinding(analysis: ModelAnalysis, options: FindingOptions): Fi
   }
   const suggestions = alignedSizes(analysis.graph, analysis.input, analysis.geometry.nodes.length, Math.min(256, Math.max(8, stride)));
   const inputNode = analysis.graph.nodes.find((n) => n.spec.op === 'input');
-  const describe = (d: number[]) =>
-    d
-      .map((v, a) => (v ? `${v} ${v === 1 ? names[a]!.replace(/s$/, '') : names[a]}` : ''))
-      .filter(Boolean)
-      .join(' and ');
   const range = inputNode?.valueRanges?.['inputSize:0'] ? inputNode.valueRanges['inputSize:0'] : (inputNode?.origin ?? null);
   return finding(
     'RFL006',
     `At input ${fmtSize(analysis.input)} ${dropping.length === 1 ? 'one layer drops' : `${dropping.length} layers drop`} rows by floor division: ${
       first.g.node.name
-    } leaves the last ${describe(first.dropped)} of its ${fmtSize(first.inputSize)} input unread.${
+    } leaves the last ${describeCounts(first.dropped)} of its ${fmtSize(first.inputSize)} input unread.${
       suggestions.length ? ` Sizes that keep every stride exact: ${suggestions.map(fmtSize).join(' or ')}.` : ''
     }`,
     range,
     inputNode?.id ?? null,
-    options.inputFromFile ? inputSizeFixes(inputNode, suggestions) : [],
+    options.inputFromFile ? inputSizeFixes(inputNode, analysis.input, suggestions) : [],
   );
 }
 

@@ -48,11 +48,16 @@ export const FINDING_KINDS: Record<FindingCode, FindingKind> = {
   },
 };
 
-/** A local edit that fixes a finding (a quick fix in the editor). */
-export interface FindingFix {
-  title: string;
+/** A change of the text at one place. */
+export interface TextEdit {
   range: SourceRange;
   newText: string;
+}
+
+/** A quick fix: one or more local edits applied together (the two lines of a Darknet input size). */
+export interface FindingFix {
+  title: string;
+  edits: TextEdit[];
 }
 
 export interface Finding {
