@@ -74,6 +74,18 @@ layers=1`),
     assert.deepEqual(graph.statedInput, [32, 32]);
   });
 
+  it('an unusable or half-stated [net] size is reported on its line; the default size is used', () => {
+    const zero = run(cfg('[convolutional]\nsize=3\n', 'width=0\nheight=32'));
+    assert.deepEqual(zero.input, { shape: [224, 224], source: 'default' });
+    const f = zero.findings.find((x) => x.code === 'RFL100')!;
+    assert.equal(f.range!.start.line, 1);
+    assert.match(f.message, /^width=0 is not a usable input size; Darknet stops on this/);
+    const half = run(cfg('[convolutional]\nsize=3\n', 'channels=3\nheight=32'));
+    assert.match(half.findings.find((x) => x.code === 'RFL100')!.message, /^\[net\] states height but not width/);
+    assert.equal(half.findings.find((x) => x.code === 'RFL100')!.range!.start.line, 2);
+    assert.ok(!run(cfg('[convolutional]\nsize=3\n')).findings.some((x) => x.code === 'RFL100'));
+  });
+
   it('reports a reference to a later or missing layer on its line and keeps going', () => {
     const text = cfg(`[convolutional]
 size=1

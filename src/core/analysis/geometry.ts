@@ -217,7 +217,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
           break;
         }
         if (!windowParamsSane(w.kernel, w.stride, w.dilation, padding.kind === 'explicit' ? [...padding.before, ...padding.after] : [])) {
-          fail(`${node.name}: kernel ${fmt(w.kernel)}, stride ${fmt(w.stride)}, dilation ${fmt(w.dilation)} are not whole numbers in a usable range.`);
+          fail(`${node.name}: kernel ${fmt(w.kernel)}, stride ${fmt(w.stride)}, dilation ${fmt(w.dilation)} are not all whole numbers from 1 to ${MAX_AXIS} (padding from 0) with a window of at most ${MAX_AXIS}.`);
           break;
         }
         const before: number[] = [];
@@ -270,7 +270,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
           break;
         }
         if (!windowParamsSane(spec.kernel, spec.stride, spec.dilation, [...spec.padBefore, ...spec.padAfter, ...spec.outputPadding])) {
-          fail(`${node.name}: transposed convolution parameters are not whole numbers in a usable range.`);
+          fail(`${node.name}: transposed convolution parameters are not all whole numbers from 1 to ${MAX_AXIS} (padding from 0) with a window of at most ${MAX_AXIS}.`);
           break;
         }
         const size = src.size.map(
@@ -311,7 +311,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
         const src = needInput();
         if (!src) break;
         if (!spec.factor.every((f) => Number.isInteger(f) && f >= 1 && f <= MAX_AXIS)) {
-          fail(`${node.name}: the upscale factor ${fmt(spec.factor)} is not a whole number in a usable range.`);
+          fail(`${node.name}: the upscale factor ${fmt(spec.factor)} is not a whole number from 1 to ${MAX_AXIS}.`);
           break;
         }
         const size = src.size.map((n, a) => n * spec.factor[a]!);
@@ -322,7 +322,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
         const src = needInput();
         if (!src) break;
         if (!spec.block.every((b) => Number.isInteger(b) && b >= 1 && b <= MAX_AXIS)) {
-          fail(`${node.name}: the block ${fmt(spec.block)} is not a whole number in a usable range.`);
+          fail(`${node.name}: the block ${fmt(spec.block)} is not a whole number from 1 to ${MAX_AXIS}.`);
           break;
         }
         const size = src.size.map((n, a) => Math.floor(n / spec.block[a]!));

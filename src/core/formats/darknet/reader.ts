@@ -403,6 +403,21 @@ function readDarknet(source: ModelSource, options: ReadOptions): ReadResult {
     const h = netOpts.int('height', 0);
     const w = netOpts.int('width', 0);
     if (h > 0 && w > 0) statedInput = [h, w];
+    else {
+      // Darknet stops here ("No input parameters supplied"); we analyse at the default size instead.
+      const bad = (['height', 'width'] as const).filter((k) => netOpts.has(k) && !((k === 'height' ? h : w) > 0));
+      const missing = (['height', 'width'] as const).filter((k) => !netOpts.has(k));
+      const problem = bad.length
+        ? `${bad.map((k) => `${k}=${netOpts.option(k)!.value}`).join(' and ')} ${bad.length === 1 ? 'is not a usable input size' : 'are not usable input sizes'}`
+        : missing.length === 1
+          ? `[net] states ${missing[0] === 'height' ? 'width' : 'height'} but not ${missing[0]}`
+          : null;
+      if (problem) {
+        findings.push(
+          finding('RFL100', `${problem}; Darknet stops on this, the analysis uses the default input size.`, netOpts.range(bad[0] ?? (missing[0] === 'height' ? 'width' : 'height')), 'input'),
+        );
+      }
+    }
     inputNode.keyRanges = netOpts.keyRanges();
     inputNode.valueRanges = netOpts.valueRanges({ 'inputSize:0': 'height', 'inputSize:1': 'width' });
   } else {
