@@ -154,6 +154,7 @@ function run(argv: string[]): number {
   if (values.model) options.model = values.model;
   if (values.format) options.format = values.format;
   if (command === 'analyze' && values.padding) options.padding = values.padding as PadMode;
+  if (command === 'map') options.layersOnly = true;
 
   const source = readSource(file);
   const result = analyze(source, options);

@@ -1,6 +1,5 @@
 import { analysisFindings } from './analysis/findings';
 import type { LayerMetrics } from './analysis/metrics';
-import { workload } from './analysis/geometry';
 import { ModelAnalysis } from './analysis/session';
 import { readerFor, type ModelSource, type ReadOptions } from './formats';
 import { finding, type Finding, type FindingCode, type Severity } from './graph/findings';
@@ -24,6 +23,12 @@ export interface AnalyzeOptions extends ReadOptions {
   edgeRatioThreshold?: number;
   /** Per-code severity, or 'off' to drop the finding. */
   severities?: Partial<Record<FindingCode, SeverityOverride>>;
+  /**
+   * Stop after the layer table (shapes and fields): no metrics and no analysis
+   * findings, whose maps cost most of the time. For callers that only want a
+   * map on demand (the command line's `map`).
+   */
+  layersOnly?: boolean;
 }
 
 export interface ReceptiveFieldReport {
@@ -209,7 +214,7 @@ export function analyze(source: ModelSource, options: AnalyzeOptions = {}): Anal
     result.session = session;
     result.findings.push(...session.geometry.findings);
     result.outputs = graph.outputs.filter((id) => session.has(id));
-    const work = workload(session.geometry);
+    const work = session.workload;
     let fieldsFit = work.fields <= FIELD_WORK_LIMIT;
     if (fieldsFit) {
       void session.fields; // computes them, or records in session.limit why it could not
@@ -245,7 +250,7 @@ export function analyze(source: ModelSource, options: AnalyzeOptions = {}): Anal
       });
     }
     result.finalLayers = session.finalSpatialLayers(result.outputs);
-    if (!fieldsFit) return finish(result, options);
+    if (!fieldsFit || options.layersOnly) return finish(result, options);
     let maps = mapsFit(input.shape) && work.maps <= MAP_WORK_LIMIT;
     if (maps) {
       for (const id of [...result.outputs, ...result.finalLayers]) {
@@ -337,7 +342,7 @@ export function influenceMap(
   if (!result.session) return { refused: result.requestError ?? `${result.file} could not be analysed` };
   const shape = result.session.input;
   if (!mapsFit(shape)) return { refused: `the ${shape.join('x')} input has more than the ${MAX_MAP_PIXELS} pixels maps are computed for` };
-  const work = workload(result.session.geometry).maps;
+  const work = result.session.workload.maps;
   if (work > MAP_WORK_LIMIT) {
     return { refused: `a map of this network at ${shape.join('x')} would take about ${work.toExponential(1)} steps, beyond the ${MAP_WORK_LIMIT.toExponential(0)} allowed` };
   }

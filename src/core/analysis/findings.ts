@@ -106,27 +106,23 @@ export function describePixels(mask: Uint8Array, shape: number[], skip?: Uint8Ar
   }
   if (shape.length === 2) {
     const [h, w] = shape as [number, number];
-    const rows: number[] = [];
-    const cols: number[] = [];
     const covered = (i: number) => mask[i] === 1 || skip?.[i] === 1;
-    for (let y = 0; y < h; y++) {
-      let all = true;
-      let any = false;
-      for (let x = 0; x < w && all; x++) {
-        all = covered(y * w + x);
-        any ||= mask[y * w + x] === 1;
+    // Lines (rows: step 1 from y*w; columns: step w from x) all covered and with at least one marked pixel.
+    const fullLines = (count: number, length: number, first: (k: number) => number, step: number) => {
+      const out: number[] = [];
+      for (let k = 0; k < count; k++) {
+        let all = true;
+        let any = false;
+        for (let t = 0, i = first(k); t < length && all; t++, i += step) {
+          all = covered(i);
+          any ||= mask[i] === 1;
+        }
+        if (all && any) out.push(k);
       }
-      if (all && any) rows.push(y);
-    }
-    for (let x = 0; x < w; x++) {
-      let all = true;
-      let any = false;
-      for (let y = 0; y < h && all; y++) {
-        all = covered(y * w + x);
-        any ||= mask[y * w + x] === 1;
-      }
-      if (all && any) cols.push(x);
-    }
+      return out;
+    };
+    const rows = fullLines(h, w, (y) => y * w, 1);
+    const cols = fullLines(w, h, (x) => x, w);
     const rowSet = new Set(rows);
     const colSet = new Set(cols);
     const rest: string[] = [];

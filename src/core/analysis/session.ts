@@ -1,6 +1,6 @@
 import type { ModelGraph } from '../graph/ir';
 import { coverageMap, addCoverage } from './coverage';
-import { inferGeometry, type Geometry, type GeometryOptions } from './geometry';
+import { inferGeometry, workload, type Geometry, type GeometryOptions } from './geometry';
 import { coverageMetrics, pathMetrics, type LayerMetrics } from './metrics';
 import { pathMap, sumPathMaps, TapCache, type PathMap } from './paths';
 import { receptiveFields, type ReceptiveField } from './receptiveField';
@@ -29,18 +29,27 @@ export class ModelAnalysis {
   /** Why fields or coverage could not be computed (a pathological network), if so. */
   limit: string | null = null;
 
+  private work: { fields: number; maps: number } | null = null;
+
+  /** Rough step counts of the fields and of one map (see workload()), for the limits. */
+  get workload(): { fields: number; maps: number } {
+    return (this.work ??= workload(this.geometry));
+  }
+
+  /** Runs a propagation; past a work limit records why in `limit` and gives the empty result instead. */
+  private withinLimits<T>(compute: () => T, empty: T): T {
+    try {
+      return compute();
+    } catch (e) {
+      if (!(e instanceof WorkLimitError)) throw e;
+      this.limit = e.message;
+      return empty;
+    }
+  }
+
   /** Receptive field of every layer (computed on first use; empty if the network is beyond the limits). */
   get fields(): Map<string, ReceptiveField | null> {
-    if (!this.fieldCache) {
-      try {
-        this.fieldCache = receptiveFields(this.geometry);
-      } catch (e) {
-        if (!(e instanceof WorkLimitError)) throw e;
-        this.limit = e.message;
-        this.fieldCache = new Map();
-      }
-    }
-    return this.fieldCache;
+    return (this.fieldCache ??= this.withinLimits(() => receptiveFields(this.geometry), new Map()));
   }
 
   /** The same model with another padding mode on every convolution (the what-if). */
@@ -50,16 +59,7 @@ export class ModelAnalysis {
   }
 
   private supports(): Map<string, FieldSupport> {
-    if (!this.realSupports) {
-      try {
-        this.realSupports = propagateSupports(this.geometry, 'real');
-      } catch (e) {
-        if (!(e instanceof WorkLimitError)) throw e;
-        this.limit = e.message;
-        this.realSupports = new Map();
-      }
-    }
-    return this.realSupports;
+    return (this.realSupports ??= this.withinLimits(() => propagateSupports(this.geometry, 'real'), new Map()));
   }
 
   support(id: string): FieldSupport {
