@@ -1,5 +1,5 @@
 import { finding, type Finding, type FindingFix, type TextEdit } from '../graph/findings';
-import type { LayerNode, ModelGraph, SourceRange } from '../graph/ir';
+import { nodeWindow, type LayerNode, type ModelGraph, type SourceRange } from '../graph/ir';
 import { EmptyRule } from './axisRules';
 import { inferGeometry, type Geometry, type NodeGeometry } from './geometry';
 import { countCover } from './intervals';
@@ -162,12 +162,6 @@ export function describePixels(mask: Uint8Array, shape: number[], skip?: Uint8Ar
   return `${count} voxels, the first at (${coord.join(', ')})`;
 }
 
-function windowOf(g: NodeGeometry): { kernel: number[]; stride: number[]; dilation: number[]; ceil: unknown } | null {
-  const s = g.node.spec;
-  if (s.op === 'conv' || s.op === 'pool') return s.sliding;
-  return null;
-}
-
 /**
  * Trailing rows of a layer's real input that no output reads, per axis: what
  * floor division leaves after the last window (or the last block of a
@@ -176,7 +170,7 @@ function windowOf(g: NodeGeometry): { kernel: number[]; stride: number[]; dilati
 export function droppedRows(g: NodeGeometry, inputSize: number[]): number[] | null {
   const spec = g.node.spec;
   if (spec.op === 'spaceToDepth') return inputSize.map((n, a) => n % spec.block[a]!);
-  const w = windowOf(g);
+  const w = nodeWindow(g.node);
   if (!w || !g.padBefore) return null;
   return inputSize.map((n, a) => {
     const lastTap = (g.size[a]! - 1) * w.stride[a]! - g.padBefore![a]! + w.dilation[a]! * (w.kernel[a]! - 1);
@@ -336,7 +330,7 @@ function firstLosses(analysis: ModelAnalysis, targets: string[], dead: number[],
 /** Why a layer loses input pixels, in words, with a quick fix where one edit makes it tile. */
 function lossReason(analysis: ModelAnalysis, cause: NodeGeometry): { why: string; fixes: FindingFix[] } {
   const fixes: FindingFix[] = [];
-  const w = windowOf(cause);
+  const w = nodeWindow(cause.node);
   const inputSize = inputSizeOf(analysis.geometry, cause);
   const dropped = inputSize ? droppedRows(cause, inputSize) : null;
   if (w && w.stride.some((s, a) => s > w.dilation[a]! * (w.kernel[a]! - 1) + 1)) {

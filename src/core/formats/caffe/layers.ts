@@ -129,9 +129,3 @@ export const CAFFE_TYPES: Record<string, CaffeKind> = {
   DetectionOutput: 'concat',
   Interp: 'interp',
 };
-
-/** Layer types that split one blob along an axis: spatially the identity only along the channel axis. */
-export const CAFFE_CHANNEL_AXIS_PARAMS: Record<string, string> = {
-  Slice: 'slice_param',
-  Concat: 'concat_param',
-};
