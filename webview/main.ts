@@ -3,8 +3,8 @@
  * shared colour map. Talks to the host only through the messages of
  * src/protocol.ts.
  */
-import { colorPosition, colorTable } from '../src/colormap';
-import type { HostToPanel, PanelToHost } from '../src/protocol';
+import { colorPosition, colorTable } from '../src/shared/colormap';
+import type { HostToPanel, PanelToHost } from '../src/shared/protocol';
 
 interface VsCodeApi {
   postMessage(message: PanelToHost): void;

@@ -1,5 +1,5 @@
 import { PNG } from 'pngjs';
-import { colorPosition, colorTable, type ColorScale } from '../colormap';
+import { colorPosition, colorTable, type ColorScale } from '../shared/colormap';
 
 export interface HeatmapImageOptions {
   scale: ColorScale;
