@@ -1,7 +1,7 @@
 import { analysisFindings } from './analysis/findings';
 import type { LayerMetrics } from './analysis/metrics';
 import { ModelAnalysis } from './analysis/session';
-import { readerFor, type ModelSource, type ReadOptions } from './formats';
+import { readerFor, readModel, type ModelSource, type ReadOptions } from './formats';
 import { finding, type Finding, type FindingCode, type Severity } from './graph/findings';
 import type { LayerNode, ModelGraph, PadMode, SourceRange } from './graph/ir';
 
@@ -193,7 +193,7 @@ export function analyze(source: ModelSource, options: AnalyzeOptions = {}): Anal
       return result;
     }
     result.format = reader.format;
-    const read = reader.read(source, options);
+    const read = readModel(reader, source, options);
     result.findings.push(...read.findings);
     result.models = read.models.map((m) => m.name);
     const graph = options.model ? read.models.find((m) => m.name === options.model) : read.models[0];

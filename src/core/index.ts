@@ -15,9 +15,9 @@ export type {
   SeverityOverride,
 } from './analyze';
 export type { LayerMetrics } from './analysis/metrics';
-export { READERS, readerFor } from './formats';
+export { candidateReaders, extensionOf, KNOWN_EXTENSIONS, READERS, readerFor, recognizeReader } from './formats';
 export type { ModelReader, ModelSource, ReadOptions, ReadResult } from './formats';
-export { FINDING_KINDS } from './graph/findings';
-export type { Finding, FindingCode, FindingFix, FindingKind, Severity } from './graph/findings';
+export { FINDING_KINDS, parseSeverityOverrides, SEVERITY_SETTINGS } from './graph/findings';
+export type { Finding, FindingCode, FindingFix, FindingKind, Severity, SeverityOverrides, SeveritySetting } from './graph/findings';
 export type { LayerNode, LayerOp, ModelGraph, PadMode, Position, SourceRange } from './graph/ir';
 export { PAD_MODES } from './graph/ir';

@@ -82,3 +82,63 @@ export function finding(
   if (fixes && fixes.length) f.fixes = fixes;
   return f;
 }
+
+/**
+ * The severity a user may set per finding code, with the names the editor's
+ * settings and the command line's `--severity` share; 'off' drops the finding.
+ */
+export type SeveritySetting = Severity | 'off';
+
+/** Every SeveritySetting, from the quietest. */
+export const SEVERITY_SETTINGS: readonly SeveritySetting[] = ['off', 'hint', 'information', 'warning', 'error'];
+
+export interface SeverityOverrides {
+  /** The valid settings, by code. */
+  severities: Partial<Record<FindingCode, SeveritySetting>>;
+  /** One message per entry that could not be used (unknown code or severity, malformed entry). */
+  errors: string[];
+}
+
+function isFindingCode(code: string): code is FindingCode {
+  return Object.prototype.hasOwnProperty.call(FINDING_KINDS, code);
+}
+
+/**
+ * Per-code severities from `RFL002=off,RFL001=error` (the command line's
+ * `--severity`; commas or whitespace between entries, `:` also accepted for
+ * `=`) or from an object `{ "RFL002": "off" }` (the editor's setting). Codes
+ * and names are case-insensitive; a later entry for the same code wins. Never
+ * throws: what cannot be used is listed in `errors` and left out.
+ */
+export function parseSeverityOverrides(spec: string | Record<string, unknown> | null | undefined): SeverityOverrides {
+  const out: SeverityOverrides = { severities: {}, errors: [] };
+  if (spec === null || spec === undefined) return out;
+  const entries: [string, unknown][] = [];
+  if (typeof spec === 'string') {
+    for (const part of spec.split(/[\s,]+/)) {
+      if (part === '') continue;
+      const m = /^([^=:]+)[=:](.*)$/.exec(part);
+      if (!m) {
+        out.errors.push(`"${part}" is not CODE=SEVERITY`);
+        continue;
+      }
+      entries.push([m[1]!, m[2]!]);
+    }
+  } else {
+    entries.push(...Object.entries(spec));
+  }
+  for (const [rawCode, rawLevel] of entries) {
+    const code = rawCode.trim().toUpperCase();
+    if (!isFindingCode(code)) {
+      out.errors.push(`unknown finding code "${rawCode.trim()}" (known: ${Object.keys(FINDING_KINDS).join(', ')})`);
+      continue;
+    }
+    const level = typeof rawLevel === 'string' ? rawLevel.trim().toLowerCase() : rawLevel;
+    if (typeof level !== 'string' || !(SEVERITY_SETTINGS as readonly string[]).includes(level)) {
+      out.errors.push(`unknown severity "${String(rawLevel)}" for ${code} (one of ${SEVERITY_SETTINGS.join(', ')})`);
+      continue;
+    }
+    out.severities[code] = level as SeveritySetting;
+  }
+  return out;
+}

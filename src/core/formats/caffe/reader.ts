@@ -489,9 +489,18 @@ function buildSpec(
 export const caffeReader: ModelReader = {
   format: 'caffe',
   extensions: ['.prototxt', '.pbtxt'],
+  /**
+   * A NetParameter in protobuf text format by its structure: (comments
+   * dropped) a `layer {` / `layers {` block with a `type:` inside, or an input
+   * stated the Caffe way (`input: "name"`, `input_dim: N`, `input_shape {`).
+   * A `layers: List[int]` annotation or a YAML `input:` key is neither.
+   */
   match(source: ModelSource): boolean {
-    const head = sourceText(source).slice(0, 8192);
-    return /^\s*(layers?|input_dim|input_shape|input)\s*[:{]/m.test(head) && !/^\s*\[(net|network)\]/m.test(head);
+    const head = sourceText(source).slice(0, 16384).replace(/#[^\n\r]*/g, '');
+    if (/^\s*\[[A-Za-z_]+\]\s*$/m.test(head)) return false;
+    const layerBlock = /^\s*layers?\s*\{/m.exec(head);
+    if (layerBlock && /(^|[\s{])type\s*:\s*("?)[A-Za-z_][\w.]*\2(?=[\s}]|$)/m.test(head.slice(layerBlock.index))) return true;
+    return /^\s*input\s*:\s*"[^"\n]*"/m.test(head) || /^\s*input_dim\s*:\s*\d/m.test(head) || /^\s*input_shape\s*\{/m.test(head);
   },
   read: readCaffe,
 };

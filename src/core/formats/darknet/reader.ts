@@ -532,9 +532,22 @@ export function baseName(fileName: string): string {
 export const darknetReader: ModelReader = {
   format: 'darknet',
   extensions: ['.cfg'],
+  /**
+   * A Darknet cfg by its structure, as read_cfg sees it: the first line that
+   * is not blank or a comment ('#', ';') is a section header naming [net],
+   * [network] or a Darknet layer. An INI file ([metadata], setup.cfg) is not one.
+   */
   match(source: ModelSource): boolean {
     const head = sourceText(source).slice(0, 4096);
-    return /^\s*\[(net|network)\]/m.test(head) || /^\s*\[convolutional\]/m.test(head);
+    for (const raw of head.split(/\r\n|\r|\n/)) {
+      const stripped = raw.replace(/\s+/g, '');
+      if (stripped === '' || stripped[0] === '#' || stripped[0] === ';') continue;
+      const m = /^\[([A-Za-z0-9_]+)\]$/.exec(stripped);
+      if (!m) return false;
+      const name = m[1]!.toLowerCase();
+      return name === 'net' || name === 'network' || Object.keys(DARKNET_SECTIONS).some((k) => k.toLowerCase() === name);
+    }
+    return false;
   },
   read: readDarknet,
 };
