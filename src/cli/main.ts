@@ -1,44 +1,77 @@
 /**
  * rflens: the command line on the engine. `analyze` prints every layer's
- * receptive field, the metrics and the findings; `map` writes a layer's path
- * count or coverage map as JSON or PNG. Exit 0 when the analysis ran (whatever
- * it found), 2 for unreadable input or bad usage.
+ * receptive field, the metrics and the findings of one or more model files
+ * (or of every model file in folders) as a table, JSON or SARIF; `map` writes
+ * a layer's path count or coverage map as JSON or PNG. Exit 0 when the
+ * analysis ran, 1 when --fail-on met a finding at or above its severity, 2
+ * for unreadable input or bad usage.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import pkg from '../../package.json';
 import {
   analyze,
   influenceMap,
   isMapRefusal,
+  KNOWN_EXTENSIONS,
   PAD_MODES,
+  parseSeverityOverrides,
+  READERS,
   resolveLayer,
+  SEVERITY_SETTINGS,
   type AnalysisResult,
   type AnalyzeOptions,
-  type LayerMetrics,
+  type Finding,
+  type ModelReader,
   type PadMode,
+  type Severity,
 } from '../core';
+import { errorCode, listInputs, openInput, readSource } from './files';
+import { analysisJson, num } from './json';
 import { heatmapPng } from './png';
+import { Progress } from './progress';
+import { sarifLog, type SarifFile } from './sarif';
 import { renderTable } from './table';
 
-const USAGE = `Receptive Field Lens ${'0.1.0'}: what every CNN layer sees.
+const VERSION: string = pkg.version;
+const READER_NAMES = READERS.map((r) => r.format);
+const OUTPUT_FORMATS = ['table', 'json', 'sarif'] as const;
+type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+/** --fail-on thresholds, from the most severe. */
+const SEVERITY_ORDER: readonly Severity[] = ['error', 'warning', 'information', 'hint'];
+
+const USAGE = `Receptive Field Lens ${VERSION}: what every CNN layer sees.
 
 usage:
-  rflens analyze FILE [--input HxW | --input L | --input DxHxW] [--model NAME] [--json]
+  rflens analyze PATH... [--input HxW | --input L | --input DxHxW] [--model NAME]
+                 [--format table|json|sarif] [--json] [--fail-on error|warning|information]
+                 [--severity CODE=LEVEL,...] [--reader NAME]
   rflens map FILE [--layer ID|NAME|INDEX] [--metric paths|coverage]
                   [--padding zeros|reflect|replicate|circular] [--json] [--png OUT.png]
 
+  PATH is a model file or a folder: folders are searched recursively (not
+  node_modules, .git or hidden folders) for files a reader recognises.
+
 options:
-  --input SIZE      input size (wins over the size the file states; default 224 per axis)
-  --model NAME      which model of a file that defines several
-  --json            machine-readable output
-  --layer REF       layer by id, name or position (map; default: the outputs together)
-  --metric M        paths (default) or coverage
-  --padding MODE    what-if: pad every convolution this way
-  --png FILE        write the map as a heatmap image
-  --scale S         linear (default) or log colour scale for --png
-  --dialect D       Darknet fork: auto (default), pjreddie or alexeyab
-  --format F        force a reader: darknet or caffe
+  --input SIZE       input size (wins over the size the file states; default 224 per axis)
+  --model NAME       which model of a file that defines several
+  --format F         analyze output: table (default), json (one object per line
+                     when several files are analysed) or sarif (SARIF 2.1.0)
+  --json             the same as --format json
+  --fail-on S        exit 1 when a finding of severity S or above exists
+                     (error, warning, information or hint; default: never)
+  --severity LIST    per-code severity, e.g. RFL002=off,RFL001=error
+                     (off, hint, information, warning, error)
+  --reader NAME      force a reader: ${READER_NAMES.join(' or ')} (default: by extension and content)
+  --layer REF        layer by id, name or position (map; default: the outputs together)
+  --metric M         paths (default) or coverage
+  --padding MODE     what-if: pad every convolution this way
+  --png FILE         write the map as a heatmap image
+  --scale S          linear (default) or log colour scale for --png
+  --dialect D        Darknet fork: auto (default), pjreddie or alexeyab
+
+exit status: 0 the analysis ran; 1 --fail-on met a finding; 2 unreadable input or bad usage
 `;
 
 class UsageError extends Error {}
@@ -54,59 +87,22 @@ function parseInput(text: string): number[] {
   return sizes;
 }
 
-function readSource(file: string): { fileName: string; text: string; bytes: Uint8Array } {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (e) {
-    fail(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+/** Why a named file has no analysis, in one line. */
+function whyNot(file: string, result: AnalysisResult): string {
+  if (result.requestError) return result.requestError;
+  if (result.format === null) {
+    const ext = extname(file).toLowerCase();
+    const claimed = READERS.map((r) => `${r.format} (${r.extensions.join(' ')})`).join(', ');
+    return KNOWN_EXTENSIONS.includes(ext)
+      ? `no reader for ${file}: no reader reads ${ext} files yet (readers: ${claimed})`
+      : `no reader recognises ${file} (readers: ${claimed})`;
   }
-  return { fileName: file, text: bytes.toString('utf8'), bytes: new Uint8Array(bytes) };
+  const why = result.findings[0]?.message ?? 'no model found';
+  return `cannot analyse ${file}: ${why}`;
 }
 
-/** JSON numbers: NaN and infinities become null. */
-function num(v: number | null | undefined): number | null {
-  return v === null || v === undefined || !Number.isFinite(v) ? null : v;
-}
-
-function metricsJson(m: LayerMetrics): Record<string, number | null> {
-  return {
-    peakLog10: num(m.peakLog10),
-    edgeRatio: num(m.edgeRatio),
-    cornerRatio: num(m.cornerRatio),
-    wellRepresented: num(m.wellRepresented),
-    deadPixels: m.deadPixels,
-    coverageMin: m.coverageMin,
-    coverageMax: m.coverageMax,
-    ripple: num(m.ripple),
-  };
-}
-
-export function analysisJson(r: AnalysisResult): unknown {
-  return {
-    file: r.file,
-    format: r.format,
-    model: r.model,
-    input: r.input,
-    outputs: r.outputs,
-    layers: r.layers.map((l) => ({
-      id: l.id,
-      name: l.name,
-      op: l.op,
-      line: l.line,
-      inputs: l.inputs,
-      output: l.output,
-      rf: l.rf ? { size: l.rf.size, jump: l.rf.jump.map(num), start: l.rf.start.map(num) } : null,
-    })),
-    metrics: Object.fromEntries(Object.entries(r.metrics).map(([id, m]) => [id, metricsJson(m)])),
-    findings: r.findings.map((f) => ({
-      code: f.code,
-      severity: f.severity,
-      message: f.message,
-      line: f.range ? f.range.start.line + 1 : null,
-      layer: f.layer,
-    })),
-  };
+function writeOut(text: string): void {
+  process.stdout.write(text);
 }
 
 function run(argv: string[]): number {
@@ -118,57 +114,165 @@ function run(argv: string[]): number {
       input: { type: 'string' },
       model: { type: 'string' },
       json: { type: 'boolean', default: false },
+      format: { type: 'string' },
+      reader: { type: 'string' },
+      'fail-on': { type: 'string' },
+      severity: { type: 'string', multiple: true },
       layer: { type: 'string' },
       metric: { type: 'string', default: 'paths' },
       padding: { type: 'string' },
       png: { type: 'string' },
       scale: { type: 'string', default: 'linear' },
       dialect: { type: 'string', default: 'auto' },
-      format: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', default: false },
     },
   });
   if (values.version) {
-    process.stdout.write('0.1.0\n');
+    writeOut(`${VERSION}\n`);
     return 0;
   }
   if (values.help || positionals.length === 0) {
-    process.stdout.write(USAGE);
+    writeOut(USAGE);
     return values.help ? 0 : 2;
   }
-  const [command, file, ...extra] = positionals;
+  const [command, ...paths] = positionals;
   if (command !== 'analyze' && command !== 'map') fail(`unknown command "${command}" (analyze or map)`);
-  if (!file) fail(`${command} needs a model file`);
-  if (extra.length) fail(`unexpected argument "${extra[0]}"`);
+  if (paths.length === 0) fail(`${command} needs a model file${command === 'analyze' ? ' or folder' : ''}`);
+  if (command === 'map' && paths.length > 1) fail(`unexpected argument "${paths[1]}" (map takes one model file)`);
   if (values.padding !== undefined && !PAD_MODES.includes(values.padding as PadMode)) {
     fail(`--padding must be one of ${PAD_MODES.join(', ')}`);
   }
   if (!['auto', 'pjreddie', 'alexeyab'].includes(values.dialect!)) fail('--dialect must be auto, pjreddie or alexeyab');
   if (values.metric !== 'paths' && values.metric !== 'coverage') fail('--metric must be paths or coverage');
   if (values.scale !== 'linear' && values.scale !== 'log') fail('--scale must be linear or log');
+
+  // --format used to force a reader; a reader's name there still does (an alias of --reader)
+  let readerName = values.reader;
+  let format: OutputFormat | undefined;
+  if (values.format !== undefined) {
+    if ((OUTPUT_FORMATS as readonly string[]).includes(values.format)) format = values.format as OutputFormat;
+    else if (READER_NAMES.includes(values.format) && readerName === undefined) readerName = values.format;
+    else fail(`--format must be one of ${OUTPUT_FORMATS.join(', ')} (a reader is chosen with --reader ${READER_NAMES.join('|')})`);
+  }
+  if (values.json) {
+    if (format !== undefined && format !== 'json') fail(`--json and --format ${format} disagree`);
+    format = 'json';
+  }
+  format ??= 'table';
+  if (command === 'map' && format === 'sarif') fail('--format sarif is for analyze (map writes --json or --png)');
+  let forced: ModelReader | null = null;
+  if (readerName !== undefined) {
+    forced = READERS.find((r) => r.format === readerName) ?? fail(`--reader must be one of ${READER_NAMES.join(', ')} (got "${readerName}")`);
+  }
+  let failOn: Severity | null = null;
+  if (values['fail-on'] !== undefined) {
+    if (!(SEVERITY_ORDER as readonly string[]).includes(values['fail-on'])) fail(`--fail-on must be one of ${SEVERITY_ORDER.join(', ')}`);
+    failOn = values['fail-on'] as Severity;
+  }
+
   const options: AnalyzeOptions = {
     darknetDialect: values.dialect as AnalyzeOptions['darknetDialect'],
   };
   if (values.input) options.input = parseInput(values.input);
   if (values.model) options.model = values.model;
-  if (values.format) options.format = values.format;
+  if (forced) options.format = forced.format;
+  if (values.severity?.length) {
+    const parsed = parseSeverityOverrides(values.severity.join(','));
+    if (parsed.errors.length) fail(`--severity: ${parsed.errors[0]} (write CODE=LEVEL,..., LEVEL one of ${SEVERITY_SETTINGS.join(', ')})`);
+    options.severities = parsed.severities;
+  }
   if (command === 'analyze' && values.padding) options.padding = values.padding as PadMode;
-  if (command === 'map') options.layersOnly = true;
+  if (command === 'map') {
+    options.layersOnly = true;
+    return runMap(paths[0]!, options, values as MapValues, format === 'json');
+  }
+  return runAnalyze(paths, options, format, forced, failOn);
+}
 
-  const source = readSource(file);
+function atOrAbove(severity: Severity, threshold: Severity): boolean {
+  return SEVERITY_ORDER.indexOf(severity) <= SEVERITY_ORDER.indexOf(threshold);
+}
+
+function runAnalyze(paths: string[], options: AnalyzeOptions, format: OutputFormat, forced: ModelReader | null, failOn: Severity | null): number {
+  const list = listInputs(paths, forced);
+  // one file named: today's output (a pretty-printed JSON object); anything else: one JSON object per line
+  const single = paths.length === 1 && list.folders.length === 0;
+  const problems = list.problems.slice();
+  const progress = new Progress(process.stderr, list.entries.length);
+  const report = (line: string) => {
+    progress.clear();
+    process.stderr.write(`rflens: ${line}\n`);
+  };
+  for (const p of list.problems) report(p);
+  const sarifFiles: SarifFile[] = [];
+  const found = new Map<string, number>();
+  let tables = 0;
+  let failed = false;
+  list.entries.forEach((entry, i) => {
+    progress.update(i + 1, entry.path);
+    const opened = openInput(entry, forced);
+    if (opened === 'skip') return;
+    if ('error' in opened) {
+      problems.push(opened.error);
+      report(opened.error);
+      return;
+    }
+    if (entry.folder !== null) found.set(entry.folder, (found.get(entry.folder) ?? 0) + 1);
+    const fileOptions = opened.reader ? { ...options, format: opened.reader.format } : options;
+    const result = analyze(opened.source, fileOptions);
+    if (result.requestError || !result.graph) {
+      const why = whyNot(entry.path, result);
+      problems.push(why);
+      report(why);
+      return;
+    }
+    if (failOn && result.findings.some((f: Finding) => atOrAbove(f.severity, failOn))) failed = true;
+    if (format === 'sarif') {
+      sarifFiles.push({ path: entry.path, findings: result.findings });
+      return;
+    }
+    progress.clear();
+    if (format === 'json') writeOut(single ? `${JSON.stringify(analysisJson(result), null, 2)}\n` : `${JSON.stringify(analysisJson(result))}\n`);
+    else writeOut(`${tables++ ? '\n' : ''}${renderTable(result)}`);
+  });
+  for (const folder of list.folders) {
+    if (found.has(folder.path)) continue;
+    const why = `no model file in ${folder.path}${forced ? ` for the ${forced.format} reader` : ''} (${folder.files} file${folder.files === 1 ? '' : 's'} searched)`;
+    problems.push(why);
+    report(why);
+  }
+  progress.clear();
+  if (format === 'sarif') {
+    const log = sarifLog(sarifFiles, {
+      cwd: process.cwd(),
+      pkg,
+      severities: options.severities ?? {},
+      problems,
+      commandLine: ['rflens', ...process.argv.slice(2)].join(' '),
+    });
+    writeOut(`${JSON.stringify(log, null, 2)}\n`);
+  }
+  return problems.length ? 2 : failed ? 1 : 0;
+}
+
+interface MapValues {
+  layer?: string;
+  metric: string;
+  padding?: string;
+  png?: string;
+  scale: string;
+}
+
+function runMap(file: string, options: AnalyzeOptions, values: MapValues, json: boolean): number {
+  let source;
+  try {
+    source = readSource(file);
+  } catch (e) {
+    fail(`cannot read ${file}: ${errorCode(e)}`);
+  }
   const result = analyze(source, options);
-  if (result.requestError) fail(result.requestError);
-  if (!result.graph) {
-    const why = result.findings[0]?.message ?? 'no model found';
-    fail(`cannot analyse ${file}: ${why}`);
-  }
-
-  if (command === 'analyze') {
-    process.stdout.write(values.json ? `${JSON.stringify(analysisJson(result), null, 2)}\n` : renderTable(result));
-    return 0;
-  }
-
+  if (result.requestError || !result.graph) fail(whyNot(file, result));
   let target: string | string[] = 'outputs';
   if (values.layer !== undefined) {
     const id = resolveLayer(result, values.layer);
@@ -182,21 +286,21 @@ function run(argv: string[]): number {
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, heatmapPng(map.values, map.shape, { scale: values.scale as 'linear' | 'log' }));
   }
-  if (values.json) {
-    const json = {
+  if (json) {
+    const out = {
       layer: map.layers.length === 1 ? map.layers[0] : map.layers,
       metric: map.metric,
       shape: map.shape,
       peakLog10: num(map.peakLog10),
       values: Array.from(map.values, (v) => (Number.isFinite(v) ? v : null)),
     };
-    process.stdout.write(`${JSON.stringify(json)}\n`);
+    writeOut(`${JSON.stringify(out)}\n`);
   } else if (!values.png) {
-    process.stdout.write(
+    writeOut(
       `${map.metric} map of ${map.layers.join(' + ')} over the ${map.shape.join('x')} input: peak 10^${(map.peakLog10 ?? 0).toFixed(2)}; use --json for the values or --png for an image\n`,
     );
   } else {
-    process.stdout.write(`wrote ${values.png} (${map.metric} of ${map.layers.join(' + ')}, ${map.shape.join('x')})\n`);
+    writeOut(`wrote ${values.png} (${map.metric} of ${map.layers.join(' + ')}, ${map.shape.join('x')})\n`);
   }
   return 0;
 }

@@ -492,12 +492,14 @@ export const caffeReader: ModelReader = {
   /**
    * A NetParameter in protobuf text format by its structure: (comments
    * dropped) a `layer {` / `layers {` block with a `type:` inside, or an input
-   * stated the Caffe way (`input: "name"`, `input_dim: N`, `input_shape {`).
-   * A `layers: List[int]` annotation or a YAML `input:` key is neither.
+   * stated the Caffe way (`input: "name"`, `input_dim: N`, `input_shape {`),
+   * in a text that starts with a field. A Python file (a `layers: List[int]`
+   * annotation, an `input: "Tensor"` parameter) or a YAML `input:` key is neither.
    */
   match(source: ModelSource): boolean {
     const head = sourceText(source).slice(0, 16384).replace(/#[^\n\r]*/g, '');
-    if (/^\s*\[[A-Za-z_]+\]\s*$/m.test(head)) return false;
+    // protobuf text starts with a field (`name: "..."`, `layer {`); Python (`import`, `class`), JSON (`{`) and INI (`[net]`) do not
+    if (!/^\s*[A-Za-z_]\w*\s*[:{]/.test(head) || /^\s*\[[A-Za-z_]+\]\s*$/m.test(head)) return false;
     const layerBlock = /^\s*layers?\s*\{/m.exec(head);
     if (layerBlock && /(^|[\s{])type\s*:\s*("?)[A-Za-z_][\w.]*\2(?=[\s}]|$)/m.test(head.slice(layerBlock.index))) return true;
     return /^\s*input\s*:\s*"[^"\n]*"/m.test(head) || /^\s*input_dim\s*:\s*\d/m.test(head) || /^\s*input_shape\s*\{/m.test(head);
