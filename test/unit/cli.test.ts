@@ -1,10 +1,14 @@
 /** The command line as other tools use it: dist/cli.js in a child process. */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
 import { PNG } from 'pngjs';
+import { analyze, FINDING_KINDS, parseSeverityOverrides, readerFor, recognizeReader, type ModelSource } from '../../src/core';
+import { Progress } from '../../src/cli/progress';
+import { readmeUrl } from '../../src/cli/sarif';
 import { colorTable } from '../../src/shared/colormap';
 
 const ROOT = join(__dirname, '..', '..');
@@ -12,9 +16,13 @@ const CLI = join(ROOT, 'dist', 'cli.js');
 const DARKNET = join(ROOT, 'examples', 'darknet', 'strided-blind-spots.cfg');
 const CAFFE = join(ROOT, 'examples', 'caffe', 'valid-convs.prototxt');
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT });
+function cliIn(cwd: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function cli(...args: string[]) {
+  return cliIn(ROOT, ...args);
 }
 
 function json(...args: string[]) {
@@ -189,5 +197,464 @@ describe('command line', function () {
     const j = json('analyze', file, '--json');
     const f = j.findings.find((x: { code: string }) => x.code === 'RFL100');
     assert.equal(f.line, 8);
+  });
+});
+
+/** Section 6 of issue 6: several files and folders, JSON lines, SARIF, --fail-on, --severity. */
+const TINY_DARKNET = '[net]\nwidth=32\nheight=32\n[convolutional]\nsize=3\nstride=1\npad=1\nfilters=8\n[convolutional]\nsize=1\nstride=2\nfilters=8\n';
+const TINY_CAFFE =
+  'name: "Tiny"\ninput: "data"\ninput_shape { dim: 1 dim: 3 dim: 32 dim: 32 }\nlayer { name: "c" type: "Convolution" bottom: "data" top: "c" convolution_param { num_output: 4 kernel_size: 3 } }\n';
+/** A PyTorch model definition in the style of torchvision's models/resnet.py, with lines other readers used to take for theirs. */
+const PY_RESNET = `from typing import List, Optional
+import torch.nn as nn
+
+
+class ResNet(nn.Module):
+    def __init__(
+        self,
+        layers: List[int],
+        num_classes: int = 1000,
+        input: "Tensor" = None,
+    ) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer1 = self._make_layer(64, layers[0])
+`;
+const CONTRACT_KEYS = ['file', 'format', 'model', 'input', 'outputs', 'layers', 'metrics', 'findings'];
+
+function write(path: string, text: string): string {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, text);
+  return path;
+}
+
+function jsonLines(stdout: string): Record<string, unknown>[] {
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  return lines.map((l) => JSON.parse(l));
+}
+
+/** Absolute URIs for `format: uri`, no blanks or backslashes for `format: uri-reference`. */
+function sarifAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  ajv.addFormat('uri', /^[A-Za-z][A-Za-z0-9+.-]*:[^\s\\]*$/);
+  ajv.addFormat('uri-reference', /^[^\s\\]*$/);
+  ajv.addFormat('date-time', true);
+  ajv.addFormat('uuid', /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/);
+  return ajv;
+}
+
+function assertValid(validate: ReturnType<Ajv2020['compile']>, data: unknown): void {
+  assert.ok(validate(data), JSON.stringify(validate.errors, null, 1));
+}
+
+/** The part of SARIF 2.1.0 that GitHub code scanning reads, as its documentation requires it (results need a location with region.startLine). */
+const GITHUB_SARIF_SUBSET = {
+  type: 'object',
+  required: ['$schema', 'version', 'runs'],
+  properties: {
+    $schema: { type: 'string', format: 'uri' },
+    version: { const: '2.1.0' },
+    runs: { type: 'array', minItems: 1, items: { $ref: '#/$defs/run' } },
+  },
+  $defs: {
+    message: { type: 'object', required: ['text'], properties: { text: { type: 'string', minLength: 1 } } },
+    run: {
+      type: 'object',
+      required: ['tool', 'results'],
+      properties: {
+        tool: {
+          type: 'object',
+          required: ['driver'],
+          properties: {
+            driver: {
+              type: 'object',
+              required: ['name', 'rules'],
+              properties: {
+                name: { type: 'string' },
+                version: { type: 'string' },
+                semanticVersion: { type: 'string' },
+                rules: { type: 'array', items: { $ref: '#/$defs/rule' } },
+              },
+            },
+          },
+        },
+        originalUriBaseIds: {
+          type: 'object',
+          additionalProperties: { type: 'object', required: ['uri'], properties: { uri: { type: 'string', format: 'uri', pattern: '/$' } } },
+        },
+        columnKind: { enum: ['utf16CodeUnits', 'unicodeCodePoints'] },
+        results: { type: 'array', items: { $ref: '#/$defs/result' } },
+      },
+    },
+    rule: {
+      type: 'object',
+      required: ['id', 'shortDescription', 'defaultConfiguration'],
+      properties: {
+        id: { type: 'string' },
+        name: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9]*$' },
+        shortDescription: { $ref: '#/$defs/message' },
+        fullDescription: { $ref: '#/$defs/message' },
+        help: { $ref: '#/$defs/message' },
+        helpUri: { type: 'string', format: 'uri' },
+        defaultConfiguration: {
+          type: 'object',
+          properties: { level: { enum: ['none', 'note', 'warning', 'error'] }, enabled: { type: 'boolean' } },
+        },
+      },
+    },
+    result: {
+      type: 'object',
+      required: ['ruleId', 'level', 'message', 'locations'],
+      properties: {
+        ruleId: { type: 'string' },
+        ruleIndex: { type: 'integer', minimum: 0 },
+        level: { enum: ['none', 'note', 'warning', 'error'] },
+        message: { $ref: '#/$defs/message' },
+        locations: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 10,
+          items: {
+            type: 'object',
+            required: ['physicalLocation'],
+            properties: {
+              physicalLocation: {
+                type: 'object',
+                required: ['artifactLocation', 'region'],
+                properties: {
+                  artifactLocation: {
+                    type: 'object',
+                    required: ['uri'],
+                    properties: { uri: { type: 'string', format: 'uri-reference' }, uriBaseId: { type: 'string' } },
+                  },
+                  region: {
+                    type: 'object',
+                    required: ['startLine'],
+                    properties: {
+                      startLine: { type: 'integer', minimum: 1 },
+                      startColumn: { type: 'integer', minimum: 1 },
+                      endLine: { type: 'integer', minimum: 1 },
+                      endColumn: { type: 'integer', minimum: 1 },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+/** The official schema ships in @microsoft/sarif-multitool-linux (not a dependency: installed, it is used). */
+const OFFICIAL_SARIF_SCHEMA = process.env.RFL_SARIF_SCHEMA ?? join(ROOT, 'node_modules', '@microsoft', 'sarif-multitool-linux', 'sarif-2.1.0.json');
+
+describe('command line in CI pipelines', function () {
+  this.timeout(120000);
+  const tmp = mkdtempSync(join(tmpdir(), 'rflens-ci-'));
+  const zoo = join(tmp, 'zoo');
+  write(join(zoo, 'yolo.cfg'), TINY_DARKNET);
+  write(join(zoo, 'alpha.prototxt'), TINY_CAFFE);
+  write(join(zoo, 'caffe', 'deploy.txt'), TINY_CAFFE); // no extension of its own: recognised by content
+  write(join(zoo, 'setup.cfg'), '[metadata]\nname = zoo\n[options]\npackages = find:\n'); // .cfg, but no Darknet network
+  write(join(zoo, 'resnet.py'), PY_RESNET);
+  write(join(zoo, 'notes.txt'), 'layers: 3\ninput: x\n');
+  write(join(zoo, 'config.yaml'), TINY_DARKNET); // Darknet text under a YAML name: not Darknet's to claim
+  write(join(zoo, 'node_modules', 'pkg', 'x.cfg'), TINY_DARKNET);
+  write(join(zoo, '.cache', 'y.cfg'), TINY_DARKNET);
+  const noModels = join(tmp, 'docs');
+  write(join(noModels, 'README.md'), '# nothing here\n');
+  write(join(noModels, 'setup.cfg'), '[metadata]\nname = docs\n');
+  const python = write(join(tmp, 'models', 'resnet.py'), PY_RESNET);
+
+  before(() => {
+    if (!existsSync(CLI)) {
+      const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, encoding: 'utf8' });
+      assert.equal(b.status, 0, b.stderr);
+    }
+  });
+
+  it('several files: one JSON object per line, each exactly the contract, in the order given', () => {
+    const r = cli('analyze', DARKNET, CAFFE, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 2);
+    const [d, c] = lines.map((l) => JSON.parse(l));
+    for (const j of [d, c]) assert.deepEqual(Object.keys(j), CONTRACT_KEYS);
+    assert.equal(d.format, 'darknet');
+    assert.equal(c.format, 'caffe');
+    // each line is what the file alone gives (pretty-printed)
+    assert.deepEqual(d, json('analyze', DARKNET, '--json'));
+    assert.deepEqual(c, json('analyze', CAFFE, '--format', 'json'));
+    assert.equal(r.stderr, '', 'no progress line when stderr is not a terminal');
+  });
+
+  it('a folder: model files found recursively and sorted, other files skipped silently', () => {
+    const r = cliIn(tmp, 'analyze', 'zoo', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const lines = jsonLines(r.stdout);
+    assert.deepEqual(
+      lines.map((j) => j.file),
+      [join('zoo', 'alpha.prototxt'), join('zoo', 'yolo.cfg'), join('zoo', 'caffe', 'deploy.txt')],
+    );
+    assert.deepEqual(
+      lines.map((j) => j.format),
+      ['caffe', 'darknet', 'caffe'],
+    );
+    for (const j of lines) assert.deepEqual(Object.keys(j), CONTRACT_KEYS);
+    // a folder and a file together; a file found twice is analysed once
+    const both = jsonLines(cliIn(tmp, 'analyze', join('zoo', 'yolo.cfg'), 'zoo', '--json').stdout);
+    assert.deepEqual(
+      both.map((j) => j.file),
+      [join('zoo', 'yolo.cfg'), join('zoo', 'alpha.prototxt'), join('zoo', 'caffe', 'deploy.txt')],
+    );
+    // the table: one report per file
+    const t = cliIn(tmp, 'analyze', 'zoo');
+    assert.equal(t.code, 0, t.stderr);
+    assert.equal(t.stdout.match(/^ {2}format /gm)?.length, 3);
+    // --reader narrows the search to one reader's files
+    const onlyDarknet = jsonLines(cliIn(tmp, 'analyze', 'zoo', '--json', '--reader', 'darknet').stdout);
+    assert.deepEqual(
+      onlyDarknet.map((j) => j.file),
+      [join('zoo', 'yolo.cfg')],
+    );
+  });
+
+  it('a folder without any model file says so (exit 2); the other inputs are still analysed', () => {
+    let r = cliIn(tmp, 'analyze', 'docs');
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'rflens: no model file in docs (2 files searched)\n');
+    r = cliIn(tmp, 'analyze', 'docs', join('zoo', 'yolo.cfg'), '--json');
+    assert.equal(r.code, 2);
+    assert.equal(jsonLines(r.stdout).length, 1);
+    assert.match(r.stderr, /^rflens: no model file in docs/);
+    r = cliIn(tmp, 'analyze', join('zoo', 'yolo.cfg'), 'missing.cfg', '--json');
+    assert.equal(r.code, 2);
+    assert.equal(jsonLines(r.stdout).length, 1);
+    assert.equal(r.stderr, 'rflens: cannot read missing.cfg: ENOENT\n');
+  });
+
+  it('a Python file gets the one-line "no reader" error, not an empty Caffe model', () => {
+    for (const file of [python, join(zoo, 'resnet.py')]) {
+      const r = cli('analyze', file);
+      assert.equal(r.code, 2);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.match(r.stderr, /^rflens: no reader for .*resnet\.py: no reader reads \.py files yet/);
+    }
+    // the same text without an extension of its own is not recognised by any reader either
+    const txt = write(join(tmp, 'resnet.txt'), PY_RESNET);
+    const r = cli('analyze', txt);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^rflens: no reader recognises .*resnet\.txt/);
+  });
+
+  it('readers claim only their own files (readerFor)', () => {
+    const src = (fileName: string, text: string): ModelSource => ({ fileName, text });
+    // an extension that belongs to another format is never claimed by content
+    for (const name of ['resnet.py', 'yolov8.yaml', 'model.yml', 'model.json', 'model.onnx', 'model.keras', 'model.pt', 'model.h5']) {
+      assert.equal(readerFor(src(name, TINY_DARKNET)), null, name);
+      assert.equal(readerFor(src(name, TINY_CAFFE)), null, name);
+    }
+    // a claimed extension goes only to its readers, recognised or not (the reader then says what is wrong)
+    assert.equal(readerFor(src('net.cfg', TINY_CAFFE))?.format, 'darknet');
+    assert.equal(recognizeReader(src('net.cfg', TINY_CAFFE)), null);
+    assert.equal(readerFor(src('net.prototxt', TINY_CAFFE))?.format, 'caffe');
+    // an unclaimed extension, or none: by content
+    assert.equal(readerFor(src('deploy.txt', TINY_CAFFE))?.format, 'caffe');
+    assert.equal(readerFor(src('yolo', TINY_DARKNET))?.format, 'darknet');
+    assert.equal(readerFor(src('resnet.txt', PY_RESNET)), null);
+    assert.equal(readerFor(src('setup', '[metadata]\nname = x\n')), null);
+    assert.equal(readerFor(src('keras.txt', '{"class_name": "Sequential", "config": {"layers": []}}')), null);
+    // the user's choice wins
+    assert.equal(readerFor(src('resnet.py', PY_RESNET), 'caffe')?.format, 'caffe');
+    // a claimed file without any layer says so
+    const solver = analyze({ fileName: 'solver.prototxt', text: 'net: "train_val.prototxt"\nbase_lr: 0.01\n' });
+    assert.equal(solver.format, 'caffe');
+    assert.ok(
+      solver.findings.some((f) => f.code === 'RFL100' && /found no layer in solver\.prototxt/.test(f.message)),
+      JSON.stringify(solver.findings),
+    );
+    const netOnly = analyze({ fileName: 'net.cfg', text: '[net]\nwidth=32\nheight=32\n' });
+    assert.equal(netOnly.findings.filter((f) => /no layer/i.test(f.message)).length, 1, 'said once');
+  });
+
+  it('--format sarif: SARIF 2.1.0 that GitHub code scanning reads', () => {
+    const r = cli('analyze', DARKNET, CAFFE, '--format', 'sarif');
+    assert.equal(r.code, 0, r.stderr);
+    const log = JSON.parse(r.stdout);
+    const validate = sarifAjv().compile(GITHUB_SARIF_SUBSET);
+    assertValid(validate, log);
+    const run = log.runs[0];
+    assert.equal(run.tool.driver.version, JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    // one rule per finding code, in FINDING_KINDS order, with its short description and README section
+    const codes = Object.keys(FINDING_KINDS) as (keyof typeof FINDING_KINDS)[];
+    assert.deepEqual(
+      run.tool.driver.rules.map((x: { id: string }) => x.id),
+      codes,
+    );
+    for (const rule of run.tool.driver.rules) {
+      const kind = FINDING_KINDS[rule.id as keyof typeof FINDING_KINDS];
+      assert.equal(rule.shortDescription.text, kind.title);
+      assert.ok(rule.help.text.includes(`README.md#${kind.anchor}`) || rule.helpUri?.endsWith(`#${kind.anchor}`), rule.id);
+    }
+    // the findings of both files, on paths relative to the working folder
+    const j = json('analyze', DARKNET, '--json');
+    const darknetResults = run.results.filter(
+      (x: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }) =>
+        x.locations[0]!.physicalLocation.artifactLocation.uri === 'examples/darknet/strided-blind-spots.cfg',
+    );
+    assert.equal(darknetResults.length, j.findings.length);
+    assert.ok(run.results.some((x: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }) => x.locations[0]!.physicalLocation.artifactLocation.uri === 'examples/caffe/valid-convs.prototxt'));
+    for (const x of run.results) {
+      assert.equal(x.locations[0].physicalLocation.artifactLocation.uriBaseId, '%SRCROOT%');
+      assert.equal(x.ruleIndex, codes.indexOf(x.ruleId));
+    }
+    // the layer's line and columns, 1-based; levels from the severities (information -> note)
+    const result = analyze({ fileName: DARKNET, text: readFileSync(DARKNET, 'utf8') });
+    const dead = result.findings.find((f) => f.code === 'RFL001')!;
+    const deadResult = darknetResults.find((x: { ruleId: string }) => x.ruleId === 'RFL001');
+    assert.deepEqual(deadResult.locations[0].physicalLocation.region, {
+      startLine: dead.range!.start.line + 1,
+      startColumn: dead.range!.start.character + 1,
+      endLine: dead.range!.end.line + 1,
+      endColumn: dead.range!.end.character + 1,
+    });
+    assert.equal(deadResult.locations[0].physicalLocation.region.startLine, 29);
+    assert.equal(deadResult.level, 'warning');
+    assert.equal(darknetResults.find((x: { ruleId: string }) => x.ruleId === 'RFL003').level, 'note');
+    assert.deepEqual(run.invocations, [{ executionSuccessful: true, commandLine: `rflens analyze ${DARKNET} ${CAFFE} --format sarif` }]);
+    // a file outside the working folder gets an absolute file URI
+    const outside = JSON.parse(cliIn(tmp, 'analyze', DARKNET, '--format', 'sarif').stdout);
+    assert.match(outside.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri, /^file:\/\/\/.*strided-blind-spots\.cfg$/);
+    // inputs that could not be analysed are tool notifications, and the log is still written
+    const partial = cliIn(tmp, 'analyze', 'docs', 'zoo', '--format', 'sarif');
+    assert.equal(partial.code, 2);
+    const p = JSON.parse(partial.stdout);
+    assertValid(validate, p);
+    assert.equal(p.runs[0].invocations[0].executionSuccessful, false);
+    assert.match(p.runs[0].invocations[0].toolExecutionNotifications[0].message.text, /no model file in docs/);
+    assert.ok(p.runs[0].results.some((x: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }) => x.locations[0]!.physicalLocation.artifactLocation.uri === 'zoo/caffe/deploy.txt'));
+  });
+
+  it('--format sarif validates against the official SARIF 2.1.0 schema', function () {
+    if (!existsSync(OFFICIAL_SARIF_SCHEMA)) {
+      console.log(
+        `      (skipped: no SARIF 2.1.0 schema at ${relative(ROOT, OFFICIAL_SARIF_SCHEMA)}; npm install @microsoft/sarif-multitool-linux@5.7.0, which ships sarif-2.1.0.json, or set RFL_SARIF_SCHEMA)`,
+      );
+      this.skip();
+    }
+    const validate = sarifAjv().compile(JSON.parse(readFileSync(OFFICIAL_SARIF_SCHEMA, 'utf8')));
+    for (const args of [
+      [DARKNET, CAFFE],
+      [DARKNET, '--severity', 'RFL002=off,RFL001=error'],
+    ]) {
+      const log = JSON.parse(cli('analyze', ...args, '--format', 'sarif').stdout);
+      assertValid(validate, log);
+    }
+  });
+
+  it('--fail-on: exit 1 when a finding at or above the severity exists, with the report still printed', () => {
+    // the Darknet example has warnings and information but no error; the Caffe example no error either
+    assert.equal(cli('analyze', DARKNET, '--fail-on', 'error').code, 0);
+    let r = cli('analyze', DARKNET, '--fail-on', 'warning', '--json');
+    assert.equal(r.code, 1);
+    assert.deepEqual(Object.keys(JSON.parse(r.stdout)), CONTRACT_KEYS);
+    assert.equal(r.stderr, '');
+    assert.equal(cli('analyze', DARKNET, '--fail-on', 'information').code, 1);
+    assert.equal(cli('analyze', DARKNET, '--severity', 'RFL001=error', '--fail-on', 'error').code, 1);
+    r = cli('analyze', DARKNET, CAFFE, '--format', 'sarif', '--fail-on', 'warning');
+    assert.equal(r.code, 1);
+    assert.equal(JSON.parse(r.stdout).version, '2.1.0');
+    // every warning turned down: nothing at or above warning is left
+    const down = Object.keys(FINDING_KINDS)
+      .map((c) => `${c}=information`)
+      .join(',');
+    assert.equal(cli('analyze', DARKNET, '--severity', down, '--fail-on', 'warning').code, 0);
+    // unreadable input stays exit 2, whatever --fail-on says
+    assert.equal(cliIn(tmp, 'analyze', 'docs', '--fail-on', 'warning').code, 2);
+    assert.equal(cli('analyze', DARKNET, '--fail-on', 'sometimes').code, 2);
+  });
+
+  it('--severity sets severities per code, with the names the editor uses', () => {
+    const j = json('analyze', DARKNET, '--json', '--severity', 'RFL002=off,RFL001=error', '--severity', 'rfl003=hint');
+    const codes = j.findings.map((f: { code: string }) => f.code);
+    assert.ok(!codes.includes('RFL002'));
+    assert.equal(j.findings.find((f: { code: string }) => f.code === 'RFL001').severity, 'error');
+    assert.equal(j.findings.find((f: { code: string }) => f.code === 'RFL003').severity, 'hint');
+    const log = JSON.parse(cli('analyze', DARKNET, '--format', 'sarif', '--severity', 'RFL002=off,RFL001=error').stdout);
+    const rules = log.runs[0].tool.driver.rules;
+    assert.deepEqual(rules[1].defaultConfiguration, { level: 'warning', enabled: false });
+    assert.deepEqual(rules[0].defaultConfiguration, { level: 'error' });
+    assert.ok(!log.runs[0].results.some((x: { ruleId: string }) => x.ruleId === 'RFL002'));
+    assert.equal(log.runs[0].results.find((x: { ruleId: string }) => x.ruleId === 'RFL001').level, 'error');
+    for (const bad of ['RFL999=off', 'RFL001=loud', 'RFL001']) {
+      const r = cli('analyze', DARKNET, '--severity', bad);
+      assert.equal(r.code, 2, bad);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+      assert.match(r.stderr, /^rflens: --severity: /);
+    }
+  });
+
+  it('parseSeverityOverrides (core): the --severity syntax and the editor setting object', () => {
+    assert.deepEqual(parseSeverityOverrides('RFL002=off,RFL001=error'), { severities: { RFL002: 'off', RFL001: 'error' }, errors: [] });
+    assert.deepEqual(parseSeverityOverrides(' rfl003 = Hint '.replace(/ = /, '=')), { severities: { RFL003: 'hint' }, errors: [] });
+    assert.deepEqual(parseSeverityOverrides('RFL004:information RFL004=warning').severities, { RFL004: 'warning' });
+    assert.deepEqual(parseSeverityOverrides({ RFL100: 'off', RFL005: 'error' }).severities, { RFL100: 'off', RFL005: 'error' });
+    const bad = parseSeverityOverrides({ RFL001: 3, NOPE: 'off' });
+    assert.deepEqual(bad.severities, {});
+    assert.equal(bad.errors.length, 2);
+    assert.deepEqual(parseSeverityOverrides(''), { severities: {}, errors: [] });
+    assert.deepEqual(parseSeverityOverrides(undefined), { severities: {}, errors: [] });
+  });
+
+  it('--reader NAME forces a reader; --format NAME still does', () => {
+    const copy = write(join(tmp, 'caffe-model.txt'), readFileSync(CAFFE, 'utf8'));
+    assert.equal(json('analyze', copy, '--json', '--reader', 'caffe').format, 'caffe');
+    assert.equal(json('analyze', copy, '--json', '--format', 'caffe').format, 'caffe');
+    assert.equal(json('analyze', CAFFE, '--format', 'caffe', '--json').format, 'caffe');
+    assert.equal(cli('map', CAFFE, '--format', 'caffe', '--json').code, 0);
+    for (const args of [
+      ['--reader', 'pytorch'],
+      ['--format', 'xml'],
+      ['--format', 'table', '--json'],
+    ]) {
+      const r = cli('analyze', CAFFE, ...args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+    }
+    assert.equal(cli('map', CAFFE, '--format', 'sarif').code, 2);
+    assert.equal(cli('map', CAFFE, DARKNET).code, 2, 'map takes one file');
+  });
+
+  it('the progress line: on a terminal only, overwritten in place, cleared at the end', () => {
+    const writes: string[] = [];
+    const tty = { isTTY: true, columns: 40, write: (t: string) => writes.push(t) };
+    const p = new Progress(tty, 3);
+    p.update(1, 'models/a.cfg');
+    p.update(2, 'models/some/very/long/folder/name/that/does/not/fit/b.cfg');
+    p.clear();
+    p.clear();
+    assert.deepEqual(writes[0], '\r\x1b[Krflens: 1/3 models/a.cfg');
+    assert.ok(writes[1]!.startsWith('\r\x1b[Krflens: 2/3 …'));
+    assert.ok(writes[1]!.endsWith('fit/b.cfg'));
+    assert.ok(writes[1]!.length - 4 <= 39, 'never wider than the terminal');
+    assert.deepEqual(writes.slice(2), ['\r\x1b[K'], 'cleared once');
+    const quiet: string[] = [];
+    new Progress({ isTTY: false, write: (t: string) => quiet.push(t) }, 100).update(1, 'x');
+    new Progress({ isTTY: true, write: (t: string) => quiet.push(t) }, 1).update(1, 'x');
+    assert.deepEqual(quiet, [], 'not on a pipe, not for one file');
+  });
+
+  it('helpUri: from package.json repository or homepage, else none (SARIF wants it absolute)', () => {
+    assert.equal(readmeUrl({ repository: 'github:rfl/lens' }), 'https://github.com/rfl/lens/blob/HEAD/README.md');
+    assert.equal(readmeUrl({ repository: { type: 'git', url: 'git+https://github.com/rfl/lens.git' } }), 'https://github.com/rfl/lens/blob/HEAD/README.md');
+    assert.equal(readmeUrl({ repository: 'rfl/lens' }), 'https://github.com/rfl/lens/blob/HEAD/README.md');
+    assert.equal(readmeUrl({ homepage: 'https://rfl.example/docs#intro' }), 'https://rfl.example/docs');
+    assert.equal(readmeUrl({}), null);
   });
 });

@@ -80,13 +80,14 @@ export function readerFor(source: ModelSource, format?: string): ModelReader | n
 }
 
 /**
- * A reader's read, plus an RFL100 finding when the file yields no layer and
- * the reader did not say why.
+ * A reader's read, plus an RFL100 finding when the file yields no layer (no
+ * node besides the inputs) and no finding of the reader already says so (its
+ * message mentions "no layer").
  */
 export function readModel(reader: ModelReader, source: ModelSource, options: ReadOptions): ReadResult {
   const read = reader.read(source, options);
   const hasLayer = read.models.some((m) => m.nodes.some((n) => n.spec.op !== 'input'));
-  if (!hasLayer && !read.findings.some((f) => f.code === 'RFL100')) {
+  if (!hasLayer && !read.findings.some((f) => /\bno layers?\b/i.test(f.message))) {
     const base = source.fileName.split(/[\\/]/).pop() ?? source.fileName;
     read.findings.push(finding('RFL100', `The ${reader.format} reader found no layer in ${base}.`, null, null));
   }
