@@ -30,7 +30,8 @@ export class Progress {
   /** Shows "rflens: 3/120 models/yolov4.cfg" while the 3rd file is analysed. */
   update(index: number, label: string): void {
     if (!this.enabled) return;
-    const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+    const columns = this.stream.columns !== undefined && this.stream.columns > 0 ? this.stream.columns : 80;
+    const width = Math.max(20, columns - 1);
     const head = `rflens: ${index}/${this.total} `;
     let text = head + label;
     if (text.length > width) text = `${head}…${label.slice(label.length - (width - head.length - 1))}`;
