@@ -94,7 +94,7 @@ function whyNot(file: string, result: AnalysisResult): string {
     const ext = extname(file).toLowerCase();
     const claimed = READERS.map((r) => `${r.format} (${r.extensions.join(' ')})`).join(', ');
     return KNOWN_EXTENSIONS.includes(ext)
-      ? `no reader for ${file}: no reader reads ${ext} files yet (readers: ${claimed})`
+      ? `no reader for ${file}: no reader reads ${ext} files (readers: ${claimed})`
       : `no reader recognises ${file} (readers: ${claimed})`;
   }
   const why = result.findings[0]?.message ?? 'no model found';
