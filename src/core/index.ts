@@ -5,6 +5,7 @@
 export { analyze, influenceMap, isMapRefusal, MAX_MAP_PIXELS, resolveLayer, paramsSummary } from './analyze';
 export type {
   AnalysisResult,
+  AnalysisResult as AnalysisReport,
   AnalyzeOptions,
   InfluenceMap,
   MapRefusal,
