@@ -7,17 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  analyze,
-  influenceMap,
-  isMapRefusal,
-  PAD_MODES,
-  resolveLayer,
-  type AnalysisResult,
-  type AnalyzeOptions,
-  type LayerMetrics,
-  type PadMode,
-} from '../core';
+import { isRefusal, openModel, PAD_MODES, resolveLayer, type AnalysisReport, type AnalyzeOptions, type PadMode } from '../core';
 import { heatmapPng } from './png';
 import { renderTable } from './table';
 
@@ -69,36 +59,16 @@ function num(v: number | null | undefined): number | null {
   return v === null || v === undefined || !Number.isFinite(v) ? null : v;
 }
 
-function metricsJson(m: LayerMetrics): Record<string, number | null> {
-  return {
-    peakLog10: num(m.peakLog10),
-    edgeRatio: num(m.edgeRatio),
-    cornerRatio: num(m.cornerRatio),
-    wellRepresented: num(m.wellRepresented),
-    deadPixels: m.deadPixels,
-    coverageMin: m.coverageMin,
-    coverageMax: m.coverageMax,
-    ripple: num(m.ripple),
-  };
-}
-
-export function analysisJson(r: AnalysisResult): unknown {
+/** The --json contract: a projection of the engine's plain report. */
+export function analysisJson(r: AnalysisReport): unknown {
   return {
     file: r.file,
     format: r.format,
     model: r.model,
     input: r.input,
     outputs: r.outputs,
-    layers: r.layers.map((l) => ({
-      id: l.id,
-      name: l.name,
-      op: l.op,
-      line: l.line,
-      inputs: l.inputs,
-      output: l.output,
-      rf: l.rf ? { size: l.rf.size, jump: l.rf.jump.map(num), start: l.rf.start.map(num) } : null,
-    })),
-    metrics: Object.fromEntries(Object.entries(r.metrics).map(([id, m]) => [id, metricsJson(m)])),
+    layers: r.layers.map((l) => ({ id: l.id, name: l.name, op: l.op, line: l.line, inputs: l.inputs, output: l.output, rf: l.rf })),
+    metrics: r.metrics,
     findings: r.findings.map((f) => ({
       code: f.code,
       severity: f.severity,
@@ -147,19 +117,18 @@ function run(argv: string[]): number {
   if (!['auto', 'pjreddie', 'alexeyab'].includes(values.dialect!)) fail('--dialect must be auto, pjreddie or alexeyab');
   if (values.metric !== 'paths' && values.metric !== 'coverage') fail('--metric must be paths or coverage');
   if (values.scale !== 'linear' && values.scale !== 'log') fail('--scale must be linear or log');
-  const options: AnalyzeOptions = {
-    darknetDialect: values.dialect as AnalyzeOptions['darknetDialect'],
-  };
+  const options: AnalyzeOptions = { readerOptions: { dialect: values.dialect! } };
   if (values.input) options.input = parseInput(values.input);
   if (values.model) options.model = values.model;
-  if (values.format) options.format = values.format;
+  if (values.format) options.reader = values.format;
   if (command === 'analyze' && values.padding) options.padding = values.padding as PadMode;
-  if (command === 'map') options.layersOnly = true;
+  if (command === 'map') options.findings = 'none';
 
   const source = readSource(file);
-  const result = analyze(source, options);
+  const model = openModel(source, options);
+  const result = model.report;
   if (result.requestError) fail(result.requestError);
-  if (!result.graph) {
+  if (!result.model) {
     const why = result.findings[0]?.message ?? 'no model found';
     fail(`cannot analyse ${file}: ${why}`);
   }
@@ -175,8 +144,8 @@ function run(argv: string[]): number {
     if (!id) fail(`no layer "${values.layer}" in ${file}`);
     target = id;
   }
-  const map = influenceMap(result, target, values.metric as 'paths' | 'coverage', values.padding ? { padding: values.padding as PadMode } : {});
-  if (isMapRefusal(map)) fail(map.refused);
+  const map = model.map(target, values.metric as 'paths' | 'coverage', values.padding ? { padding: values.padding as PadMode } : {});
+  if (isRefusal(map)) fail(map.refused);
   if (values.png) {
     const out = resolve(values.png);
     mkdirSync(dirname(out), { recursive: true });

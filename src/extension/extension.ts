@@ -25,7 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
       );
       output.clear();
       output.append(
-        result.graph
+        result.model
           ? `${doc.fileName}: ${result.layers.length} layers, ${result.findings.length} findings\n${result.findings.map((f) => `  ${f.code} ${f.message}`).join('\n')}\n`
           : `${doc.fileName}: ${result.findings[0]?.message ?? 'not a model file'}\n`,
       );

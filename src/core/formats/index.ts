@@ -1,17 +1,12 @@
 import { caffeReader } from './caffe/reader';
 import { darknetReader } from './darknet/reader';
+import { extensionOf } from './common';
 import type { ModelReader, ModelSource } from './reader';
 
-export type { ModelReader, ModelSource, ReadOptions, ReadResult } from './reader';
+export type { FileAccess, ModelReader, ModelSource, ReadContext, ReaderOption, ReadResult } from './reader';
 
 /** Every format reader; later formats plug in here without touching the engine. */
 export const READERS: readonly ModelReader[] = [darknetReader, caffeReader];
-
-function extensionOf(fileName: string): string {
-  const base = fileName.split(/[\\/]/).pop() ?? fileName;
-  const dot = base.lastIndexOf('.');
-  return dot >= 0 ? base.slice(dot).toLowerCase() : '';
-}
 
 /**
  * The reader for a file: one that claims its extension and recognises the
