@@ -37,7 +37,7 @@ function time(fn: () => void, runs = RUNS, warmup = WARMUP): number {
 
 function readGraph(file: string, text: string): ModelGraph {
   const src = { fileName: file, text };
-  return readerFor(src)!.read(src, {}).models[0]!;
+  return readerFor(src)!.read(src, { options: {} }).models[0]!;
 }
 
 interface Row {

@@ -6,21 +6,20 @@
  * analysis ran, 1 when --fail-on met a finding at or above its severity, 2
  * for unreadable input or bad usage.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import pkg from '../../package.json';
 import {
   analyze,
-  influenceMap,
-  isMapRefusal,
+  isRefusal,
+  openModel,
   KNOWN_EXTENSIONS,
   PAD_MODES,
   parseSeverityOverrides,
   READERS,
   resolveLayer,
-  SEVERITY_SETTINGS,
-  type AnalysisResult,
+  SEVERITY_NAMES,
+  type AnalysisReport,
   type AnalyzeOptions,
   type Finding,
   type ModelReader,
@@ -31,10 +30,20 @@ import { errorCode, listInputs, openInput, readSource } from './files';
 import { analysisJson, num } from './json';
 import { heatmapPng } from './png';
 import { Progress } from './progress';
-import { sarifLog, type SarifFile } from './sarif';
+import { sarifLog, type PackageInfo, type SarifFile } from './sarif';
 import { renderTable } from './table';
 
-const VERSION: string = pkg.version;
+/** package.json next to dist/ (the bundle is dist/cli.js): the version, and where the README is for SARIF's helpUri. */
+function packageInfo(): PackageInfo {
+  try {
+    return JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as PackageInfo;
+  } catch {
+    return { name: 'receptive-field-lens', displayName: 'Receptive Field Lens' };
+  }
+}
+
+const pkg = packageInfo();
+const VERSION: string = pkg.version ?? 'unknown';
 const READER_NAMES = READERS.map((r) => r.format);
 const OUTPUT_FORMATS = ['table', 'json', 'sarif'] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -88,7 +97,7 @@ function parseInput(text: string): number[] {
 }
 
 /** Why a named file has no analysis, in one line. */
-function whyNot(file: string, result: AnalysisResult): string {
+function whyNot(file: string, result: AnalysisReport): string {
   if (result.requestError) return result.requestError;
   if (result.format === null) {
     const ext = extname(file).toLowerCase();
@@ -172,19 +181,19 @@ function run(argv: string[]): number {
   }
 
   const options: AnalyzeOptions = {
-    darknetDialect: values.dialect as AnalyzeOptions['darknetDialect'],
+    readerOptions: { dialect: values.dialect! },
   };
   if (values.input) options.input = parseInput(values.input);
   if (values.model) options.model = values.model;
-  if (forced) options.format = forced.format;
+  if (forced) options.reader = forced.format;
   if (values.severity?.length) {
     const parsed = parseSeverityOverrides(values.severity.join(','));
-    if (parsed.errors.length) fail(`--severity: ${parsed.errors[0]} (write CODE=LEVEL,..., LEVEL one of ${SEVERITY_SETTINGS.join(', ')})`);
+    if (parsed.errors.length) fail(`--severity: ${parsed.errors[0]} (write CODE=LEVEL,..., LEVEL one of ${SEVERITY_NAMES.join(', ')})`);
     options.severities = parsed.severities;
   }
   if (command === 'analyze' && values.padding) options.padding = values.padding as PadMode;
   if (command === 'map') {
-    options.layersOnly = true;
+    options.findings = 'none';
     return runMap(paths[0]!, options, values as MapValues, format === 'json');
   }
   return runAnalyze(paths, options, format, forced, failOn);
@@ -219,9 +228,9 @@ function runAnalyze(paths: string[], options: AnalyzeOptions, format: OutputForm
       return;
     }
     if (entry.folder !== null) found.set(entry.folder, (found.get(entry.folder) ?? 0) + 1);
-    const fileOptions = opened.reader ? { ...options, format: opened.reader.format } : options;
+    const fileOptions = opened.reader ? { ...options, reader: opened.reader.format } : options;
     const result = analyze(opened.source, fileOptions);
-    if (result.requestError || !result.graph) {
+    if (result.requestError || !result.model) {
       const why = whyNot(entry.path, result);
       problems.push(why);
       report(why);
@@ -271,16 +280,17 @@ function runMap(file: string, options: AnalyzeOptions, values: MapValues, json: 
   } catch (e) {
     fail(`cannot read ${file}: ${errorCode(e)}`);
   }
-  const result = analyze(source, options);
-  if (result.requestError || !result.graph) fail(whyNot(file, result));
+  const model = openModel(source, options);
+  const result = model.report;
+  if (result.requestError || !result.model) fail(whyNot(file, result));
   let target: string | string[] = 'outputs';
   if (values.layer !== undefined) {
     const id = resolveLayer(result, values.layer);
     if (!id) fail(`no layer "${values.layer}" in ${file}`);
     target = id;
   }
-  const map = influenceMap(result, target, values.metric as 'paths' | 'coverage', values.padding ? { padding: values.padding as PadMode } : {});
-  if (isMapRefusal(map)) fail(map.refused);
+  const map = model.map(target, values.metric as 'paths' | 'coverage', values.padding ? { padding: values.padding as PadMode } : {});
+  if (isRefusal(map)) fail(map.refused);
   if (values.png) {
     const out = resolve(values.png);
     mkdirSync(dirname(out), { recursive: true });

@@ -8,7 +8,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as Sarif from 'sarif';
-import { FINDING_KINDS, type Finding, type FindingCode, type Severity, type SeveritySetting } from '../core';
+import { FINDING_KINDS, type Finding, type FindingCode, type Severity, type SeverityOverride } from '../core';
 
 export const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 export const SRCROOT = '%SRCROOT%';
@@ -80,7 +80,7 @@ export interface SarifOptions {
   cwd: string;
   pkg: PackageInfo;
   /** The per-code settings in force (--severity), so rules say which are off and at what level the rest report. */
-  severities?: Partial<Record<FindingCode, SeveritySetting>>;
+  severities?: Partial<Record<FindingCode, SeverityOverride>>;
   /** Inputs that could not be analysed (one line each): tool execution notifications. */
   problems?: string[];
   commandLine?: string;

@@ -1,13 +1,7 @@
-import type { AnalysisResult, LayerMetrics } from '../core';
+import { axesText, type AnalysisReport, type LayerMetrics } from '../core';
 
-function fmtNum(v: number): string {
-  if (!Number.isFinite(v)) return '-';
-  return Number.isInteger(v) ? String(v) : v.toFixed(2).replace(/\.?0+$/, '');
-}
-
-function axes(v: number[] | null | undefined): string {
-  if (!v) return '-';
-  return v.every((x) => x === v[0]) ? fmtNum(v[0]!) : v.map(fmtNum).join('x');
+function axes(v: Array<number | null> | null | undefined): string {
+  return axesText(v, 2);
 }
 
 function pad(s: string, n: number): string {
@@ -29,7 +23,7 @@ function metricLine(id: string, name: string, m: LayerMetrics): string {
 }
 
 /** The human-readable report of `rflens analyze`. */
-export function renderTable(r: AnalysisResult): string {
+export function renderTable(r: AnalysisReport): string {
   const out: string[] = [];
   out.push(`${r.file}`);
   out.push(

@@ -1,22 +1,30 @@
-import { analysisFindings } from './analysis/findings';
-import type { LayerMetrics } from './analysis/metrics';
+import { MAP_WORK_LIMIT, FIELD_WORK_LIMIT, MAX_MAP_PIXELS, SEARCH_WORK, WorkLimitError } from './analysis/limits';
+import { pathMetrics, type LayerMetrics } from './analysis/metrics';
+import { stageFindings } from './analysis/rules';
+import { dominatorChain } from './analysis/rules/edgeRatio';
 import { ModelAnalysis } from './analysis/session';
-import { readerFor, readModel, type ModelSource, type ReadOptions } from './formats';
-import { finding, type Finding, type FindingCode, type Severity } from './graph/findings';
-import type { LayerNode, ModelGraph, PadMode, SourceRange } from './graph/ir';
+import { paramsSummary } from './analysis/summary';
+import { DEFAULT_EDGE_RATIO_THRESHOLD, DEFAULT_INPUT_SIZE } from './defaults';
+import { readerFor, readModel, type FileAccess, type ModelSource } from './formats';
+import { sizeText } from './graph/display';
+import { finding, type Finding, type FindingCode, type SeverityOverride } from './graph/finding';
+import type { ModelGraph, PadMode, Position, SourceRange } from './graph/ir';
+import { maxOf, product } from './graph/shape';
+import { finiteOrNull, safeMetrics, type AnalysisReport, type InputSource, type LayerReport } from './report';
 
-export type InputSource = 'option' | 'file' | 'default';
-export type SeverityOverride = Severity | 'off';
-
-export interface AnalyzeOptions extends ReadOptions {
+export interface AnalyzeOptions {
   /** An explicit input size (one number for every axis, or one per axis); wins over the file's. */
   input?: number | number[];
   /** The size per axis when neither the request nor the file states one (the rfLens default setting). */
   defaultInput?: number;
   /** Which model of a file that defines several. */
   model?: string;
-  /** Force a reader instead of choosing by extension and content. */
-  format?: string;
+  /** Force a reader by its format name instead of choosing by extension and content. */
+  reader?: string;
+  /** Reader options by name (Darknet's `dialect`, Caffe's `phase`; see ModelReader.options). */
+  readerOptions?: Record<string, string>;
+  /** Files a reader may read besides this one (a Python module's imports). */
+  files?: FileAccess;
   /** What-if: every convolution padded this way. */
   padding?: PadMode;
   /** RFL002 threshold on the edge ratio (default 0.25). */
@@ -24,129 +32,80 @@ export interface AnalyzeOptions extends ReadOptions {
   /** Per-code severity, or 'off' to drop the finding. */
   severities?: Partial<Record<FindingCode, SeverityOverride>>;
   /**
-   * Stop after the layer table (shapes and fields): no metrics and no analysis
-   * findings, whose maps cost most of the time. For callers that only want a
-   * map on demand (the command line's `map`).
+   * Which findings (and metrics) the report holds: 'all' (default); 'fields'
+   * for the cheap ones that need only shapes and fields (the editor publishes
+   * them while the user types and asks the handle for the rest); 'none' for
+   * the layer table alone (the command line's `map`).
    */
-  layersOnly?: boolean;
+  findings?: 'all' | 'fields' | 'none';
 }
 
-export interface ReceptiveFieldReport {
-  size: number[];
-  jump: number[];
-  start: number[];
+/** Why a map or a number was not computed, in words for the user. */
+export interface Refusal {
+  refused: string;
 }
 
-export interface LayerReport {
-  id: string;
-  name: string;
-  type: string;
-  op: string;
-  /** 1-based line of the definition, or null */
-  line: number | null;
-  range: SourceRange | null;
-  inputs: string[];
-  /** spatial output size, or null for layers without spatial extent (dense, after global pooling) */
-  output: number[] | null;
-  rf: ReceptiveFieldReport | null;
-  ripple: number | null;
-  /** short description of the spatial parameters ("k3 s2 p1") */
-  params: string;
+export function isRefusal<T extends object>(value: T | Refusal): value is Refusal {
+  return 'refused' in value;
 }
 
-export interface AnalysisResult {
-  file: string;
-  format: string | null;
-  model: string | null;
-  /** every model the file defines */
-  models: string[];
-  dialect?: string;
-  input: { shape: number[]; source: InputSource } | null;
-  outputs: string[];
-  /** the last layers with spatial extent before the outputs; the findings look at these */
-  finalLayers: string[];
-  layers: LayerReport[];
-  metrics: Record<string, LayerMetrics>;
-  findings: Finding[];
-  graph: ModelGraph | null;
-  /** the engine behind the numbers, for maps on demand */
-  session: ModelAnalysis | null;
-  /** a problem with the request itself (an --input of the wrong rank, an unknown --model) */
-  requestError?: string;
+export type MapMetric = 'paths' | 'coverage';
+
+export interface InfluenceMap {
+  /** ids of the layers whose units are summed */
+  layers: string[];
+  metric: MapMetric;
+  shape: number[];
+  /** row-major; paths divided by their peak, coverage as integer counts */
+  values: Float64Array;
+  /** log10 of the largest path count or coverage; null when nothing reaches the input */
+  peakLog10: number | null;
 }
 
-const DEFAULT_INPUT = 224;
+export interface MapOptions {
+  /** what-if: every convolution padded this way */
+  padding?: PadMode;
+  /** one unit (an index per axis) of the single target layer instead of all its units */
+  unit?: number[];
+}
 
-/** Maps (and the metrics and findings built on them) are computed up to this many input pixels. */
-export const MAX_MAP_PIXELS = 1 << 22;
+export interface DepthProfile {
+  /** the layers every path to the outputs passes through, in order */
+  layers: string[];
+  edgeRatio: Array<number | null>;
+  cornerRatio: Array<number | null>;
+}
+
 /**
- * Work limits (see workload() in geometry.ts): YOLOv4 at 608x608 needs 1.1e5
- * steps for its fields and 9e6 for a map, Dilation10 at 1396x1396 1.8e5 and 6.7e7.
+ * An analysed model: its plain report, and everything computed on demand
+ * (maps, metrics, the costly findings). Each method returns its value or a
+ * refusal that says why.
  */
-const FIELD_WORK_LIMIT = 5e6;
-/**
- * VGG-16 at 2048x2048 is 1.2e8 steps and analyses in about 2 s on a 2-core
- * VM, so the limit means seconds, not minutes; gross mistakes (a 30000-wide
- * kernel) are far beyond it.
- */
-const MAP_WORK_LIMIT = 5e8;
-/** RFL002's search of the layer where edges fall behind computes single-layer maps within this much work. */
-const SEARCH_WORK = 3e8;
-
-function mapsFit(shape: number[]): boolean {
-  return shape.reduce((p, n) => p * n, 1) <= MAX_MAP_PIXELS;
-}
-
-export function paramsSummary(node: LayerNode): string {
-  const s = node.spec;
-  const j = (v: number[]) => (v.every((x) => x === v[0]) ? String(v[0]) : v.join('x'));
-  switch (s.op) {
-    case 'conv':
-    case 'pool': {
-      const w = s.sliding;
-      const parts = [`k${j(w.kernel)}`, `s${j(w.stride)}`];
-      if (w.dilation.some((d) => d !== 1)) parts.push(`d${j(w.dilation)}`);
-      if (w.padding.kind === 'same') parts.push(`same(${w.padding.rule})`);
-      else {
-        const { before, after } = w.padding;
-        if (before.some((p) => p > 0) || after.some((p) => p > 0)) {
-          parts.push(before.every((p, a) => p === after[a]) ? `p${j(before)}` : `p${j(before)}/${j(after)}`);
-        }
-      }
-      if (w.padMode !== 'zeros') parts.push(w.padMode);
-      if (w.ceil) parts.push('ceil');
-      return `${s.op === 'pool' ? `${s.pool} ` : ''}${parts.join(' ')}`;
-    }
-    case 'convtranspose':
-      return `k${j(s.kernel)} s${j(s.stride)} p${j(s.padBefore)}`;
-    case 'upsample':
-      return `${s.mode} ${s.size ? `to ${s.size.join('x')}` : `x${j(s.scale ?? [1])}`}`;
-    case 'spaceToDepth':
-      return `block ${j(s.block)}${s.layout === 'clean' ? '' : ` (${s.layout})`}`;
-    case 'pixelShuffle':
-      return `x${j(s.factor)}`;
-    case 'crop':
-      return s.offset === 'center' ? 'centre' : `offset ${s.offset.join(',')}`;
-    case 'pointwise':
-      return s.kind;
-    case 'unknown':
-      return s.reason;
-    default:
-      return '';
-  }
+export interface ModelHandle {
+  readonly report: AnalysisReport;
+  map(target: 'outputs' | string | string[], metric: MapMetric, options?: MapOptions): InfluenceMap | Refusal;
+  metrics(layers: string[], options?: { padding?: PadMode }): LayerMetrics | Refusal;
+  /** The findings that compute maps (RFL001-RFL003), severities applied; empty when the report already has them. */
+  mapFindings(): Finding[];
+  /** The innermost layer whose definition holds the position. */
+  layerAt(position: Position): LayerReport | null;
+  /** The part inside the input of one unit's field: per axis its first and last pixel. */
+  unitField(layer: string, unit: number[]): { lo: number[]; hi: number[] } | Refusal;
+  /** Edge and corner ratio along the depth (sampled evenly when a map per layer would cost too much). */
+  depthProfile(options?: { padding?: PadMode }): DepthProfile | Refusal;
 }
 
 function resolveInput(graph: ModelGraph, options: AnalyzeOptions): { shape: number[]; source: InputSource } | string {
   const rank = graph.rank;
   if (options.input !== undefined) {
     const list = typeof options.input === 'number' ? [options.input] : options.input;
-    if (list.some((n) => !Number.isInteger(n) || n < 1)) return `input sizes must be positive integers (got ${list.join('x')})`;
+    if (list.some((n) => !Number.isInteger(n) || n < 1)) return `input sizes must be positive integers (got ${sizeText(list)})`;
     if (list.length === 1) return { shape: new Array<number>(rank).fill(list[0]!), source: 'option' };
     if (list.length !== rank) return `the input has ${list.length} axes but ${graph.name} has ${rank} spatial axes`;
     return { shape: list.slice(), source: 'option' };
   }
   if (graph.statedInput && graph.statedInput.length === rank) return { shape: graph.statedInput.slice(), source: 'file' };
-  const n = options.defaultInput && options.defaultInput > 0 ? Math.floor(options.defaultInput) : DEFAULT_INPUT;
+  const n = options.defaultInput && options.defaultInput > 0 ? Math.floor(options.defaultInput) : DEFAULT_INPUT_SIZE;
   return { shape: new Array<number>(rank).fill(n), source: 'default' };
 }
 
@@ -161,81 +120,228 @@ function applySeverities(findings: Finding[], overrides: AnalyzeOptions['severit
   return out;
 }
 
-function emptyResult(file: string): AnalysisResult {
+function emptyReport(file: string, stage: AnalysisReport['findingStage']): AnalysisReport {
+  return { file, format: null, model: null, models: [], input: null, outputs: [], finalLayers: [], layers: [], metrics: {}, findings: [], findingStage: stage };
+}
+
+function contains(range: SourceRange, p: Position): boolean {
+  const afterStart = p.line > range.start.line || (p.line === range.start.line && p.character >= range.start.character);
+  const beforeEnd = p.line < range.end.line || (p.line === range.end.line && p.character <= range.end.character);
+  return afterStart && beforeEnd;
+}
+
+function rangeSize(r: SourceRange): number {
+  return (r.end.line - r.start.line) * 1e6 + (r.end.character - r.start.character);
+}
+
+/** The handle: the report, the engine behind it, and what it computes on demand. */
+class AnalysedModel implements ModelHandle {
+  private mapStage: Finding[] | null;
+
+  constructor(
+    readonly report: AnalysisReport,
+    private readonly analysis: ModelAnalysis | null,
+    private readonly options: AnalyzeOptions,
+    /** why no map can be computed for this model at all, if so */
+    private readonly noMaps: string | null,
+  ) {
+    this.mapStage = report.findingStage === 'all' ? [] : null;
+  }
+
+  private usable(): ModelAnalysis | Refusal {
+    if (!this.analysis) return { refused: this.report.requestError ?? `${this.report.file} could not be analysed` };
+    if (this.noMaps) return { refused: this.noMaps };
+    return this.analysis;
+  }
+
+  /** Runs a computation; past a work limit its reason becomes the refusal. */
+  private guarded<T extends object>(compute: () => T | Refusal): T | Refusal {
+    try {
+      return compute();
+    } catch (e) {
+      if (e instanceof WorkLimitError) return { refused: e.message };
+      throw e;
+    }
+  }
+
+  private analysisFor(padding: PadMode | undefined): ModelAnalysis | Refusal {
+    const base = this.usable();
+    if (isRefusal(base)) return base;
+    return padding ? base.withPadding({ padModeOverride: padding }) : base;
+  }
+
+  map(target: 'outputs' | string | string[], metric: MapMetric, options: MapOptions = {}): InfluenceMap | Refusal {
+    const analysis = this.analysisFor(options.padding);
+    if (isRefusal(analysis)) return analysis;
+    const shape = analysis.input;
+    const layers = target === 'outputs' ? this.report.outputs : Array.isArray(target) ? target : [target];
+    if (layers.length === 0) return { refused: `no output of the network has a shape at ${sizeText(shape)}` };
+    const shapeless = layers.find((id) => !analysis.has(id));
+    if (shapeless !== undefined) return { refused: `layer "${shapeless}" has no shape at ${sizeText(shape)}, so it has no map` };
+    const unit = options.unit;
+    if (unit) {
+      const size = analysis.geometry.byId.get(layers[0]!)!.size;
+      if (layers.length !== 1 || unit.length !== size.length || unit.some((u, a) => !Number.isInteger(u) || u < 0 || u >= size[a]!)) {
+        return { refused: `unit ${unit.join(',')} is not a unit of ${layers.join(', ')} (${sizeText(size)})` };
+      }
+    }
+    return this.guarded(() => {
+      if (metric === 'coverage') {
+        const values = unit ? unitCoverage(analysis, layers[0]!, unit) : analysis.coverage(layers);
+        const max = maxOf(values);
+        return { layers, metric, shape: shape.slice(), values, peakLog10: max > 0 ? Math.log10(max) : null };
+      }
+      const map = unit ? analysis.unitPathMap(layers[0]!, unit) : analysis.pathMap(layers);
+      const max = maxOf(map.values);
+      const values = new Float64Array(map.values.length);
+      if (max > 0) for (let i = 0; i < values.length; i++) values[i] = map.values[i]! / max;
+      return { layers, metric, shape: map.shape.slice(), values, peakLog10: max > 0 ? Math.log10(max) + map.log2Scale * Math.log10(2) : null };
+    });
+  }
+
+  metrics(layers: string[], options: { padding?: PadMode } = {}): LayerMetrics | Refusal {
+    const analysis = this.analysisFor(options.padding);
+    if (isRefusal(analysis)) return analysis;
+    const shapeless = layers.find((id) => !analysis.has(id));
+    if (shapeless !== undefined || layers.length === 0) return { refused: `layer "${shapeless ?? ''}" has no shape at ${sizeText(analysis.input)}` };
+    return this.guarded(() => safeMetrics(analysis.metrics(layers)));
+  }
+
+  mapFindings(): Finding[] {
+    if (this.mapStage) return this.mapStage;
+    const analysis = this.usable();
+    if (!this.analysis) return (this.mapStage = []);
+    if (isRefusal(analysis)) {
+      // No maps: the deferred rules that need none still run.
+      if (!this.report.layers.some((l) => l.rf !== null)) return (this.mapStage = []);
+      const rules = ruleOptions(this.options, this.report, this.analysis);
+      return (this.mapStage = applySeverities(stageFindings(this.analysis, this.report.outputs, rules, 'maps', false), this.options.severities));
+    }
+    let found: Finding[];
+    try {
+      found = stageFindings(analysis, this.report.outputs, ruleOptions(this.options, this.report, analysis), 'maps');
+    } catch (e) {
+      found = [finding('RFL100', e instanceof WorkLimitError ? `No maps at ${sizeText(analysis.input)}: ${e.message}.` : internalError(this.report.file, e), null, null)];
+    }
+    return (this.mapStage = applySeverities(found, this.options.severities));
+  }
+
+  layerAt(position: Position): LayerReport | null {
+    let best: LayerReport | null = null;
+    for (const l of this.report.layers) {
+      if (l.range && contains(l.range, position) && (!best || rangeSize(l.range) < rangeSize(best.range!))) best = l;
+    }
+    return best;
+  }
+
+  unitField(layer: string, unit: number[]): { lo: number[]; hi: number[] } | Refusal {
+    const analysis = this.usable();
+    if (isRefusal(analysis)) return analysis;
+    if (!analysis.has(layer)) return { refused: `layer "${layer}" has no shape at ${sizeText(analysis.input)}` };
+    return this.guarded(() => analysis.unitField(layer, unit) ?? { refused: `no input pixel reaches unit ${unit.join(',')} of ${layer}` });
+  }
+
+  depthProfile(options: { padding?: PadMode } = {}): DepthProfile | Refusal {
+    const analysis = this.analysisFor(options.padding);
+    if (isRefusal(analysis)) return analysis;
+    return this.guarded(() => {
+      let chain = dominatorChain(analysis, this.report.finalLayers.length ? this.report.finalLayers : this.report.outputs);
+      // One map per layer: sample evenly (keeping the last) when all of them would cost more than the search budget.
+      const affordable = Math.max(2, Math.floor(SEARCH_WORK / Math.max(1, analysis.workload.maps)));
+      if (chain.length > affordable) {
+        const step = chain.length / affordable;
+        chain = Array.from({ length: affordable }, (_, k) => chain[Math.min(chain.length - 1, Math.round((k + 1) * step) - 1)]!);
+      }
+      const edgeRatio: Array<number | null> = [];
+      const cornerRatio: Array<number | null> = [];
+      for (const id of chain) {
+        const m = pathMetrics(analysis.pathMap([id]));
+        edgeRatio.push(finiteOrNull(m.edgeRatio));
+        cornerRatio.push(finiteOrNull(m.cornerRatio));
+      }
+      return { layers: chain, edgeRatio, cornerRatio };
+    });
+  }
+}
+
+/** Coverage of one unit: 1 on every pixel of its field (the union of its terms), 0 elsewhere. */
+function unitCoverage(analysis: ModelAnalysis, layer: string, unit: number[]): Float64Array {
+  const map = analysis.unitPathMap(layer, unit);
+  const out = new Float64Array(map.values.length);
+  for (let i = 0; i < out.length; i++) out[i] = map.values[i]! > 0 ? 1 : 0;
+  return out;
+}
+
+function ruleOptions(options: AnalyzeOptions, report: AnalysisReport, analysis: ModelAnalysis) {
   return {
-    file,
-    format: null,
-    model: null,
-    models: [],
-    input: null,
-    outputs: [],
-    finalLayers: [],
-    layers: [],
-    metrics: {},
-    findings: [],
-    graph: null,
-    session: null,
+    edgeRatioThreshold: options.edgeRatioThreshold ?? DEFAULT_EDGE_RATIO_THRESHOLD,
+    inputFromFile: report.input?.source === 'file',
+    searchMaps: Math.max(2, Math.min(24, Math.floor(SEARCH_WORK / Math.max(1, analysis.workload.maps)))),
   };
 }
 
+function internalError(file: string, e: unknown): string {
+  return `Internal error while analysing ${file}: ${(e as Error)?.message ?? String(e)}`;
+}
+
 /**
- * The one entry point: a model file in, its layers, receptive fields, metrics
- * and findings out. Never throws: a problem becomes a finding.
+ * Reads and analyses a model file: its layers, receptive fields, metrics and
+ * findings, and a handle for maps on demand. Never throws: a problem becomes
+ * a finding.
  */
-export function analyze(source: ModelSource, options: AnalyzeOptions = {}): AnalysisResult {
-  const result = emptyResult(source.fileName);
+export function openModel(source: ModelSource, options: AnalyzeOptions = {}): ModelHandle {
+  const stage = options.findings ?? 'all';
+  const report = emptyReport(source.fileName, stage);
+  let analysis: ModelAnalysis | null = null;
+  let noMaps: string | null = null;
   // A byte-order mark (Windows editors write one) is not part of the text: editors hide it, so ranges count without it.
   if (source.text?.charCodeAt(0) === 0xfeff) source = { ...source, text: source.text.slice(1) };
   try {
-    const reader = readerFor(source, options.format);
+    const reader = readerFor(source, options.reader);
     if (!reader) {
-      result.findings.push(finding('RFL100', `No reader recognises ${source.fileName}.`, null, null));
-      return result;
+      report.findings.push(finding('RFL100', `No reader recognises ${source.fileName}.`, null, null));
+      return new AnalysedModel(finish(report, options), null, options, null);
     }
-    result.format = reader.format;
-    const read = readModel(reader, source, options);
-    result.findings.push(...read.findings);
-    result.models = read.models.map((m) => m.name);
+    report.format = reader.format;
+    const read = readModel(reader, source, { options: options.readerOptions ?? {}, ...(options.files ? { files: options.files } : {}) });
+    report.findings.push(...read.findings);
+    if (read.wants?.length) report.wants = read.wants.slice();
+    report.models = read.models.map((m) => m.name);
     const graph = options.model ? read.models.find((m) => m.name === options.model) : read.models[0];
     if (!graph) {
-      if (options.model) result.requestError = `no model named "${options.model}" in ${source.fileName} (it has ${result.models.join(', ') || 'none'})`;
-      return finish(result, options);
+      if (options.model) report.requestError = `no model named "${options.model}" in ${source.fileName} (it has ${report.models.join(', ') || 'none'})`;
+      else if (!read.findings.length) report.findings.push(finding('RFL100', `${source.fileName} defines no model that ${reader.displayName} can read.`, null, null));
+      return new AnalysedModel(finish(report, options), null, options, null);
     }
-    result.graph = graph;
-    result.model = graph.name;
-    if (graph.dialect) result.dialect = graph.dialect;
+    report.model = graph.name;
+    if (graph.dialect) report.dialect = graph.dialect;
     const input = resolveInput(graph, options);
     if (typeof input === 'string') {
-      result.requestError = input;
-      return finish(result, options);
+      report.requestError = input;
+      return new AnalysedModel(finish(report, options), null, options, null);
     }
-    result.input = input;
-    const session = new ModelAnalysis(graph, input.shape, options.padding ? { padModeOverride: options.padding } : {});
-    result.session = session;
-    result.findings.push(...session.geometry.findings);
-    result.outputs = graph.outputs.filter((id) => session.has(id));
-    const work = session.workload;
-    let fieldsFit = work.fields <= FIELD_WORK_LIMIT;
-    if (fieldsFit) {
-      void session.fields; // computes them, or records in session.limit why it could not
-      if (session.limit) {
-        fieldsFit = false;
-        result.findings.push(finding('RFL100', `This network cannot be analysed at ${input.shape.join('x')}: ${session.limit}; only shapes are shown.`, null, null));
-      }
+    report.input = input;
+    analysis = new ModelAnalysis(graph, input.shape, options.padding ? { padModeOverride: options.padding } : {});
+    report.findings.push(...analysis.geometry.findings);
+    report.outputs = graph.outputs.filter((id) => analysis!.has(id));
+    const work = analysis.workload;
+    let fields: ModelAnalysis['fields'] | null = null;
+    if (work.fields > FIELD_WORK_LIMIT) {
+      noMaps = `this network is too large to analyse at ${sizeText(input.shape)} (about ${work.fields.toExponential(1)} steps for the receptive fields)`;
+      report.findings.push(finding('RFL100', `This network is too large to analyse at ${sizeText(input.shape)} (about ${work.fields.toExponential(1)} steps for the receptive fields); only shapes are shown.`, null, null));
     } else {
-      result.findings.push(
-        finding(
-          'RFL100',
-          `This network is too large to analyse at ${input.shape.join('x')} (about ${work.fields.toExponential(1)} steps for the receptive fields); only shapes are shown.`,
-          null,
-          null,
-        ),
-      );
+      try {
+        fields = analysis.fields;
+      } catch (e) {
+        if (!(e instanceof WorkLimitError)) throw e;
+        noMaps = `this network cannot be analysed at ${sizeText(input.shape)}: ${e.message}`;
+        report.findings.push(finding('RFL100', `This network cannot be analysed at ${sizeText(input.shape)}: ${e.message}; only shapes are shown.`, null, null));
+      }
     }
     for (const node of graph.nodes) {
-      const g = session.geometry.byId.get(node.id);
-      const field = fieldsFit ? (session.fields.get(node.id) ?? null) : null;
-      result.layers.push({
+      const g = analysis.geometry.byId.get(node.id);
+      const field = fields?.get(node.id) ?? null;
+      const layer: LayerReport = {
         id: node.id,
         name: node.name,
         type: node.type,
@@ -244,131 +350,64 @@ export function analyze(source: ModelSource, options: AnalyzeOptions = {}): Anal
         range: node.origin,
         inputs: node.inputs.slice(),
         output: g && g.spatial ? g.size.slice() : null,
-        rf: field ? { size: field.size, jump: field.jump, start: field.start } : null,
-        ripple: field?.ripple ?? null,
+        rf: field ? { size: field.size.slice(), jump: field.jump.map(finiteOrNull), start: field.start.map(finiteOrNull) } : null,
+        ripple: finiteOrNull(field?.ripple),
         params: paramsSummary(node),
-      });
+      };
+      if (g?.padBefore && g.padAfter) layer.padding = { before: g.padBefore.slice(), after: g.padAfter.slice() };
+      report.layers.push(layer);
     }
-    result.finalLayers = session.finalSpatialLayers(result.outputs);
-    if (!fieldsFit || options.layersOnly) return finish(result, options);
-    let maps = mapsFit(input.shape) && work.maps <= MAP_WORK_LIMIT;
-    if (maps) {
-      for (const id of [...result.outputs, ...result.finalLayers]) {
-        if (!result.metrics[id]) result.metrics[id] = session.metrics([id]);
+    report.finalLayers = analysis.finalSpatialLayers(report.outputs);
+    if (fields && !noMaps) {
+      if (product(input.shape) > MAX_MAP_PIXELS) noMaps = `the ${sizeText(input.shape)} input has more than the ${MAX_MAP_PIXELS} pixels maps are computed for`;
+      else if (work.maps > MAP_WORK_LIMIT) {
+        noMaps = `a map of this network at ${sizeText(input.shape)} would take about ${work.maps.toExponential(1)} steps, beyond the ${MAP_WORK_LIMIT.toExponential(0)} allowed`;
       }
-      if (session.limit) {
+      if (noMaps) report.findings.push(finding('RFL100', `No maps: ${noMaps}. Receptive fields are shown, but no maps, metrics or map-based findings.`, null, null));
+    }
+    if (!fields || stage === 'none') return new AnalysedModel(finish(report, options), analysis, options, noMaps);
+    const rules = ruleOptions(options, report, analysis);
+    report.findings.push(...stageFindings(analysis, report.outputs, rules, 'fields'));
+    if (stage === 'all' && noMaps) report.findings.push(...stageFindings(analysis, report.outputs, rules, 'maps', false));
+    if (stage === 'all' && !noMaps) {
+      try {
+        for (const id of [...report.outputs, ...report.finalLayers]) {
+          if (!report.metrics[id]) report.metrics[id] = safeMetrics(analysis.metrics([id]));
+        }
+        report.findings.push(...stageFindings(analysis, report.outputs, rules, 'maps'));
+      } catch (e) {
+        if (!(e instanceof WorkLimitError)) throw e;
         // coverage could not be followed: no metrics rather than wrong ones
-        maps = false;
-        result.metrics = {};
-        result.findings.push(finding('RFL100', `No maps at ${input.shape.join('x')}: ${session.limit}.`, null, null));
+        noMaps = `no maps at ${sizeText(input.shape)}: ${e.message}`;
+        report.metrics = {};
+        report.findings.push(finding('RFL100', `No maps at ${sizeText(input.shape)}: ${e.message}.`, null, null));
+        report.findings.push(...stageFindings(analysis, report.outputs, rules, 'maps', false));
       }
-    } else {
-      result.findings.push(
-        finding(
-          'RFL100',
-          mapsFit(input.shape)
-            ? `Maps of this network at ${input.shape.join('x')} would take about ${work.maps.toExponential(1)} steps: receptive fields are shown, but no maps, metrics or map-based findings.`
-            : `The ${input.shape.join('x')} input has more than ${MAX_MAP_PIXELS} pixels: receptive fields are shown, but no maps, metrics or map-based findings.`,
-          null,
-          null,
-        ),
-      );
     }
-    result.findings.push(
-      ...analysisFindings(session, result.outputs, {
-        edgeRatioThreshold: options.edgeRatioThreshold ?? 0.25,
-        inputFromFile: input.source === 'file',
-        maps,
-        searchMaps: Math.max(2, Math.min(24, Math.floor(SEARCH_WORK / Math.max(1, work.maps)))),
-      }),
-    );
   } catch (e) {
-    result.findings.push(
-      finding('RFL100', `Internal error while analysing ${source.fileName}: ${(e as Error).message ?? String(e)}`, null, null),
-    );
+    report.findings.push(finding('RFL100', internalError(source.fileName, e), null, null));
   }
-  return finish(result, options);
+  return new AnalysedModel(finish(report, options), analysis, options, noMaps);
 }
 
-function finish(result: AnalysisResult, options: AnalyzeOptions): AnalysisResult {
-  result.findings = applySeverities(result.findings, options.severities);
-  return result;
+/** The one entry point for a report: openModel(...).report, every finding included unless `findings` says otherwise. */
+export function analyze(source: ModelSource, options: AnalyzeOptions = {}): AnalysisReport {
+  return openModel(source, options).report;
 }
 
-export type MapMetric = 'paths' | 'coverage';
-
-export interface InfluenceMap {
-  /** ids of the layers whose units are summed */
-  layers: string[];
-  metric: MapMetric;
-  shape: number[];
-  /** paths divided by their peak; coverage as integer counts */
-  values: Float64Array;
-  /** log10 of the largest path count or coverage; null when nothing reaches the input */
-  peakLog10: number | null;
+function finish(report: AnalysisReport, options: AnalyzeOptions): AnalysisReport {
+  report.findings = applySeverities(report.findings, options.severities);
+  return report;
 }
 
 /** Finds a layer by id, then by name, then by its position in the layer list. */
-export function resolveLayer(result: AnalysisResult, ref: string): string | null {
-  if (result.layers.some((l) => l.id === ref)) return ref;
-  const byName = result.layers.find((l) => l.name === ref);
+export function resolveLayer(report: AnalysisReport, ref: string): string | null {
+  if (report.layers.some((l) => l.id === ref)) return ref;
+  const byName = report.layers.find((l) => l.name === ref);
   if (byName) return byName.id;
   if (/^\d+$/.test(ref)) {
     const idx = Number(ref);
-    if (idx < result.layers.length) return result.layers[idx]!.id;
+    if (idx < report.layers.length) return report.layers[idx]!.id;
   }
   return null;
 }
-
-/** Why a map was not computed, in words for the user. */
-export interface MapRefusal {
-  refused: string;
-}
-
-export function isMapRefusal(m: InfluenceMap | MapRefusal): m is MapRefusal {
-  return 'refused' in m;
-}
-
-/**
- * The map of a layer (or of several layers together, by default the network's
- * outputs) over the input, computed on demand; or why there is none.
- */
-export function influenceMap(
-  result: AnalysisResult,
-  target: 'outputs' | string | string[],
-  metric: MapMetric,
-  options: { padding?: PadMode } = {},
-): InfluenceMap | MapRefusal {
-  if (!result.session) return { refused: result.requestError ?? `${result.file} could not be analysed` };
-  const shape = result.session.input;
-  if (!mapsFit(shape)) return { refused: `the ${shape.join('x')} input has more than the ${MAX_MAP_PIXELS} pixels maps are computed for` };
-  const work = result.session.workload.maps;
-  if (work > MAP_WORK_LIMIT) {
-    return { refused: `a map of this network at ${shape.join('x')} would take about ${work.toExponential(1)} steps, beyond the ${MAP_WORK_LIMIT.toExponential(0)} allowed` };
-  }
-  const session = options.padding ? result.session.withPadding({ padModeOverride: options.padding }) : result.session;
-  const layers = target === 'outputs' ? result.outputs : Array.isArray(target) ? target : [target];
-  if (layers.length === 0) return { refused: `no output of the network has a shape at ${shape.join('x')}` };
-  const shapeless = layers.find((id) => !session.has(id));
-  if (shapeless !== undefined) return { refused: `layer "${shapeless}" has no shape at ${shape.join('x')}, so it has no map` };
-  if (metric === 'coverage') {
-    const values = session.coverage(layers);
-    if (session.limit) return { refused: `no coverage at ${shape.join('x')}: ${session.limit}` };
-    let max = 0;
-    for (const v of values) if (v > max) max = v;
-    return { layers, metric, shape: session.input.slice(), values, peakLog10: max > 0 ? Math.log10(max) : null };
-  }
-  const map = session.pathMap(layers);
-  let max = 0;
-  for (const v of map.values) if (v > max) max = v;
-  const values = new Float64Array(map.values.length);
-  if (max > 0) for (let i = 0; i < values.length; i++) values[i] = map.values[i]! / max;
-  return {
-    layers,
-    metric,
-    shape: map.shape.slice(),
-    values,
-    peakLog10: max > 0 ? Math.log10(max) + map.log2Scale * Math.log10(2) : null,
-  };
-}
-

@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import { analyze } from '../core';
-import { renderTable } from '../cli/table';
 
 /**
  * Entry point of the extension. For now one command: analyse the active model
@@ -25,7 +24,11 @@ export function activate(context: vscode.ExtensionContext): void {
         { defaultInput: config.get<number>('defaultInputSize', 224), edgeRatioThreshold: config.get<number>('edgeRatioThreshold', 0.25) },
       );
       output.clear();
-      output.append(result.graph ? renderTable(result) : `${doc.fileName}: ${result.findings[0]?.message ?? 'not a model file'}\n`);
+      output.append(
+        result.model
+          ? `${doc.fileName}: ${result.layers.length} layers, ${result.findings.length} findings\n${result.findings.map((f) => `  ${f.code} ${f.message}`).join('\n')}\n`
+          : `${doc.fileName}: ${result.findings[0]?.message ?? 'not a model file'}\n`,
+      );
       output.show(true);
     }),
   );

@@ -1,13 +1,24 @@
 import { strict as assert } from 'node:assert';
-import { analyze, type AnalysisResult } from '../../src/core';
+import { analyze, type AnalysisReport } from '../../src/core';
+import { engineOf } from '../support/engine';
 import { caffeReader } from '../../src/core/formats/caffe/reader';
 import { parsePrototext, Pt } from '../../src/core/formats/caffe/prototext';
 
-function run(text: string, input?: number): AnalysisResult {
-  return analyze({ fileName: 'net.prototxt', text }, input ? { input } : {});
+const sources = new WeakMap<AnalysisReport, { fileName: string; text: string }>();
+
+function run(text: string, input?: number): AnalysisReport {
+  const source = { fileName: 'net.prototxt', text };
+  const r = analyze(source, input ? { input } : {});
+  sources.set(r, source);
+  return r;
 }
 
-function sizes(r: AnalysisResult): Record<string, number[] | null> {
+/** The engine behind a report of run(). */
+function engine(r: AnalysisReport) {
+  return engineOf(sources.get(r)!, r);
+}
+
+function sizes(r: AnalysisReport): Record<string, number[] | null> {
   return Object.fromEntries(r.layers.map((l) => [l.id, l.output]));
 }
 
@@ -107,7 +118,7 @@ layer { name: "sum" type: "Eltwise" bottom: "a" bottom: "b" top: "sum" }
 layer { name: "prod" type: "Eltwise" bottom: "a" bottom: "b" top: "prod" eltwise_param { operation: PROD } }
 layer { name: "cat" type: "Concat" bottom: "sum" bottom: "prod" top: "cat" }`,
       },
-      {},
+      { options: {} },
     );
     const byId = Object.fromEntries(models[0]!.nodes.map((n) => [n.id, n]));
     assert.deepEqual(byId['sum']!.inputs, ['a_relu', 'b']);
@@ -122,7 +133,7 @@ layer { name: "cat" type: "Concat" bottom: "sum" bottom: "prod" top: "cat" }`,
 layer { name: "crop" type: "Crop" bottom: "up" bottom: "data" top: "crop" crop_param { axis: 2 offset: 5 } }`);
     // up: 31*2+4 = 66; crop to 32x32 starting at 5
     assert.deepEqual(sizes(r)['crop'], [32, 32]);
-    const g = r.session!.geometry.byId.get('crop')!;
+    const g = engine(r).geometry.byId.get('crop')!;
     const rule = g.rules[0]![0]! as unknown as { offset: number };
     assert.equal(rule.offset, 5);
   });
@@ -207,7 +218,7 @@ layer { name: "crop" type: "Crop" bottom: "data" bottom: "c" top: "crop" crop_pa
 layer { name: "m" type: "MVN" bottom: "data" top: "m" }
 layer { name: "n2" type: "Normalize" bottom: "data" top: "n2" norm_param { across_spatial: false } }
 layer { name: "am" type: "ArgMax" bottom: "data" top: "am" }`);
-    const cov = (id: string) => Array.from(r.session!.coverage([id]));
+    const cov = (id: string) => Array.from(engine(r).coverage([id]));
     assert.ok(cov('n').every((c) => c === 1024), 'every unit sees every pixel');
     assert.ok(cov('m').every((c) => c === 1024));
     assert.ok(cov('n2').every((c) => c === 1), 'across_spatial: false is pointwise');

@@ -7,7 +7,8 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyze, type AnalysisResult, type AnalyzeOptions } from '../../src/core';
+import { engineOf } from '../support/engine';
+import { analyze, type AnalysisReport, type AnalyzeOptions } from '../../src/core';
 
 const CORPUS = join(__dirname, '..', '..', '..', 'shared', 'corpus');
 const haveCorpus = existsSync(CORPUS);
@@ -19,12 +20,22 @@ const haveCorpus = existsSync(CORPUS);
  */
 const ALLOWED_UNRESOLVED: Record<string, string> = {};
 
-function run(rel: string, options: AnalyzeOptions = {}): AnalysisResult {
+const sources = new WeakMap<AnalysisReport, { fileName: string; text: string }>();
+
+function run(rel: string, options: AnalyzeOptions = {}): AnalysisReport {
   const file = join(CORPUS, rel);
-  return analyze({ fileName: file, text: readFileSync(file, 'utf8') }, options);
+  const source = { fileName: file, text: readFileSync(file, 'utf8') };
+  const r = analyze(source, options);
+  sources.set(r, source);
+  return r;
 }
 
-function layer(r: AnalysisResult, id: string) {
+/** The engine behind a report of run(), for looking inside. */
+function engine(r: AnalysisReport) {
+  return engineOf(sources.get(r)!, r);
+}
+
+function layer(r: AnalysisReport, id: string) {
   const l = r.layers.find((x) => x.id === id);
   assert.ok(l, `layer ${id} exists`);
   return l!;
@@ -40,15 +51,16 @@ function layer(r: AnalysisResult, id: string) {
         it(`${f}: reads, every layer has a shape and a field, no unresolved layer`, () => {
           const r = run(join(dir, f));
           assert.equal(r.format, dir);
-          assert.ok(r.graph, 'a model');
+          assert.ok(r.model, 'a model');
+          const analysis = engine(r);
           const unresolved = r.findings.filter((x) => x.code === 'RFL100' && !ALLOWED_UNRESOLVED[`${f}:${x.layer}`]);
           assert.deepEqual(unresolved.map((x) => x.message), []);
           assert.ok(r.outputs.length > 0, 'outputs');
           const inputId = r.layers.find((l) => l.op === 'input')!.id;
           for (const l of r.layers) {
-            assert.ok(r.session!.has(l.id), `${l.id} has a shape`);
+            assert.ok(analysis.has(l.id), `${l.id} has a shape`);
             // Layers that do not depend on the pixels (SSD's prior boxes) have no field.
-            const dependsOnInput = r.session!.ancestors([l.id]).includes(inputId);
+            const dependsOnInput = analysis.ancestors([l.id]).includes(inputId);
             if (dependsOnInput) assert.ok(l.rf && l.rf.size.every((s) => s >= 1), `${l.id} has a field`);
             else assert.equal(l.rf, null, `${l.id} depends on no pixel`);
           }
@@ -88,7 +100,7 @@ function layer(r: AnalysisResult, id: string) {
     it('YOLOv2 (pjreddie): reorg turns 38x38 into 19x19 and the route joins it', () => {
       const r = run('darknet/yolov2.cfg');
       const reorg = r.layers.find((l) => l.op === 'spaceToDepth')!;
-      assert.deepEqual(r.session!.geometry.byId.get(reorg.inputs[0]!)!.size, [38, 38]);
+      assert.deepEqual(engine(r).geometry.byId.get(reorg.inputs[0]!)!.size, [38, 38]);
       assert.deepEqual(reorg.output, [19, 19]);
       assert.equal(r.dialect, 'pjreddie');
     });
@@ -122,7 +134,7 @@ function layer(r: AnalysisResult, id: string) {
 
     it('the four AlexNet encodings (V1 layers, input_dim, input_shape, Input layer) give the same model', () => {
       const base = run('caffe/bvlc_alexnet_deploy.prototxt');
-      const sig = (r: AnalysisResult) => r.layers.filter((l) => l.op !== 'pointwise').map((l) => `${l.op}:${l.output}:${l.rf?.size}`);
+      const sig = (r: AnalysisReport) => r.layers.filter((l) => l.op !== 'pointwise').map((l) => `${l.op}:${l.output}:${l.rf?.size}`);
       for (const f of ['bvlc_alexnet_deploy_input_dim', 'bvlc_alexnet_deploy_input_shape', 'bvlc_alexnet_deploy_v1_layers']) {
         assert.deepEqual(sig(run(`caffe/${f}.prototxt`)), sig(base), f);
       }

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { analyze, type AnalysisResult } from '../../src/core';
+import { analyze, type AnalysisReport } from '../../src/core';
 import { ModelAnalysis } from '../../src/core/analysis/session';
+import { engineOf } from '../support/engine';
 import { parseCfg } from '../../src/core/formats/darknet/cfg';
 import { darknetReader } from '../../src/core/formats/darknet/reader';
 import type { ModelGraph } from '../../src/core/graph/ir';
@@ -11,15 +12,25 @@ function cfg(body: string, net = 'width=32\nheight=32\nchannels=3'): string {
 }
 
 function read(text: string, dialect: 'auto' | 'pjreddie' | 'alexeyab' = 'auto'): { graph: ModelGraph; messages: string[] } {
-  const r = darknetReader.read({ fileName: 'test.cfg', text }, { darknetDialect: dialect });
+  const r = darknetReader.read({ fileName: 'test.cfg', text }, { options: { dialect } });
   return { graph: r.models[0]!, messages: r.findings.map((f) => f.message) };
 }
 
-function run(text: string, input?: number): AnalysisResult {
-  return analyze({ fileName: 'test.cfg', text }, input ? { input } : {});
+const sources = new WeakMap<AnalysisReport, { fileName: string; text: string }>();
+
+function run(text: string, input?: number): AnalysisReport {
+  const source = { fileName: 'test.cfg', text };
+  const r = analyze(source, input ? { input } : {});
+  sources.set(r, source);
+  return r;
 }
 
-function sizes(r: AnalysisResult): Record<string, number[] | null> {
+/** The engine behind a report of run(). */
+function engine(r: AnalysisReport) {
+  return engineOf(sources.get(r)!, r);
+}
+
+function sizes(r: AnalysisReport): Record<string, number[] | null> {
   return Object.fromEntries(r.layers.map((l) => [l.id, l.output]));
 }
 
@@ -132,7 +143,7 @@ stride=2`),
     );
     // 32 -> (32+1-2)/2+1 = 16; 16 -> (16+1-2)/1+1 = 16; 16 -> (16+2-3)/2+1 = 8
     assert.deepEqual(sizes(r), { input: [32, 32], 0: [16, 16], 1: [16, 16], 2: [8, 8] });
-    const g = r.session!.geometry.byId.get('1')!;
+    const g = engine(r).geometry.byId.get('1')!;
     assert.deepEqual([g.padBefore, g.padAfter], [
       [0, 0],
       [1, 1],

@@ -2,27 +2,36 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyze, type AnalysisResult } from '../../src/core';
-import { analysisFindings, describeIndices, dominatorChain } from '../../src/core/analysis/findings';
+import { analyze, type AnalysisReport } from '../../src/core';
+import { stageFindings } from '../../src/core/analysis/rules';
+import { dominatorChain } from '../../src/core/analysis/rules/edgeRatio';
+import { describeIndices } from '../../src/core/analysis/rules/text';
+import type { Finding } from '../../src/core/graph/finding';
 import { pathMetrics } from '../../src/core/analysis/metrics';
 import { ModelAnalysis } from '../../src/core/analysis/session';
 import type { ModelGraph } from '../../src/core/graph/ir';
 import { net } from '../support/build';
 
+/** Every finding of both stages, as analyze() reports them. */
+function analysisFindings(a: ModelAnalysis, outputs: string[], options: { edgeRatioThreshold: number; inputFromFile: boolean }): Finding[] {
+  const rules = { ...options, searchMaps: 24 };
+  return [...stageFindings(a, outputs, rules, 'maps'), ...stageFindings(a, outputs, rules, 'fields')];
+}
+
 function findingsOf(graph: ModelGraph, input: number[], threshold = 0.25) {
   const a = new ModelAnalysis(graph, input);
-  return { a, findings: analysisFindings(a, graph.outputs, { edgeRatioThreshold: threshold, inputFromFile: false, maps: true }) };
+  return { a, findings: analysisFindings(a, graph.outputs, { edgeRatioThreshold: threshold, inputFromFile: false }) };
 }
 
 function codes(findings: Array<{ code: string }>): string[] {
   return findings.map((f) => f.code).sort();
 }
 
-function cfg(text: string): AnalysisResult {
+function cfg(text: string): AnalysisReport {
   return analyze({ fileName: 't.cfg', text });
 }
 
-function caffe(text: string): AnalysisResult {
+function caffe(text: string): AnalysisReport {
   return analyze({ fileName: 't.prototxt', text });
 }
 
@@ -77,7 +86,6 @@ layer { name: "cr" type: "Crop" bottom: "conv1" bottom: "ref" top: "cr" crop_par
     const chainFindings = analysisFindings(new ModelAnalysis({ ...g, outputs: ['c8'] }, [16, 16]), ['c8'], {
       edgeRatioThreshold: 0.5,
       inputFromFile: false,
-      maps: true,
     });
     const f = chainFindings.find((x) => x.code === 'RFL002')!;
     const first = ['c1', 'c2', 'c3', 'c4'].find((id) => ratios[id]! < 0.5)!;

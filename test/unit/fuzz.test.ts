@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { analyze, influenceMap, readerFor, type AnalysisResult } from '../../src/core';
+import { analyze, openModel, readerFor, type ModelHandle } from '../../src/core';
 
 const ROOT = join(__dirname, '..', '..');
 const SEED = Number(process.env.RFL_FC_SEED ?? 424242);
@@ -26,7 +26,8 @@ function seeds(): Array<{ name: string; text: string; own: boolean }> {
   return out;
 }
 
-function checkResult(r: AnalysisResult, what: string): void {
+function checkResult(model: ModelHandle, what: string): void {
+  const r = model.report;
   const internal = r.findings.filter((f) => f.message.startsWith('Internal error'));
   assert.deepEqual(
     internal.map((f) => f.message),
@@ -38,9 +39,9 @@ function checkResult(r: AnalysisResult, what: string): void {
     if (f.range) assert.ok(f.range.start.line >= 0 && f.range.end.line >= f.range.start.line, `${what}: range`);
   }
   // Maps must be computable for whatever was analysed.
-  if (r.session && r.outputs.length && r.input && r.input.shape.reduce((p, n) => p * n, 1) <= 4096) {
-    influenceMap(r, 'outputs', 'paths');
-    influenceMap(r, 'outputs', 'coverage');
+  if (r.model && r.outputs.length && r.input && r.input.shape.reduce((p, n) => p * n, 1) <= 4096) {
+    model.map('outputs', 'paths');
+    model.map('outputs', 'coverage');
   }
 }
 
@@ -95,9 +96,9 @@ describe('fuzzing the readers and the engine', function () {
         const source = { fileName: name, text: mutate(text, ms) };
         // Small inputs keep the maps cheap. Small files are tried at their own (possibly mutated)
         // size too, unless a mutation made it large: that is work, not a hang, and not this test's subject.
-        const stated = readerFor(source)?.read(source, {}).models[0]?.statedInput;
+        const stated = readerFor(source)?.read(source, { options: {} }).models[0]?.statedInput;
         const ownSize = own && files[k]!.own && stated && stated.reduce((p, n) => p * n, 1) <= 512 * 512;
-        const r = analyze(source, ownSize ? {} : { input: size });
+        const r = openModel(source, ownSize ? {} : { input: size });
         checkResult(r, `${name} after ${JSON.stringify(ms)}`);
       }),
       { numRuns: 400, seed: SEED },
@@ -107,7 +108,7 @@ describe('fuzzing the readers and the engine', function () {
   it('random text in either format never throws', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 400 }), fc.constantFrom('x.cfg', 'x.prototxt', 'x.txt'), (text, name) => {
-        checkResult(analyze({ fileName: name, text }), name);
+        checkResult(openModel({ fileName: name, text }), name);
       }),
       { numRuns: 300, seed: SEED + 1 },
     );
@@ -130,7 +131,7 @@ describe('fuzzing the readers and the engine', function () {
         const text = `[net]\nwidth=${w}\nheight=${h}\n\n${layers
           .map((l) => `[${l.t}]\n${Object.entries(l).filter(([k]) => k !== 't').map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : v}`).join('\n')}\n`)
           .join('\n')}`;
-        checkResult(analyze({ fileName: 'random.cfg', text }), text);
+        checkResult(openModel({ fileName: 'random.cfg', text }), text);
       }),
       { numRuns: 400, seed: SEED + 2 },
     );

@@ -189,7 +189,7 @@ describe('hand-derived receptive fields', () => {
     let b = net(2);
     for (let i = 1; i <= 1000; i++) b = b.conv(`c${i}`, { k: 3, p: 1 });
     const a = new ModelAnalysis(b.build(), [8, 8]);
-    assert.equal(a.limit, null);
+    assert.ok(a.fields.size > 1000, 'the fields are followed, not refused');
     for (const L of [1, 2, 170, 999, 1000]) {
       const f = a.fields.get(`c${L}`)!;
       assert.deepEqual(f.size, [2 * L + 1, 2 * L + 1], `c${L}`);

@@ -1,4 +1,4 @@
-import { finding, type Finding } from '../graph/findings';
+import { finding, type Finding } from '../graph/finding';
 import type { LayerNode, ModelGraph, PadMode, Padding, Window, WindowCount } from '../graph/ir';
 import {
   AllRule,
@@ -15,6 +15,7 @@ import {
   WindowRule,
   type AxisRule,
 } from './axisRules';
+import { MAX_AXIS } from './limits';
 
 /** Shape inference and index rules of one layer. */
 export interface NodeGeometry {
@@ -124,9 +125,6 @@ export function samePadding(n: number, effectiveKernel: number, stride: number, 
   const small = Math.floor(total / 2);
   return rule === 'lower' ? [total - small, small] : [small, total - small];
 }
-
-/** Largest size per axis (input, any layer's output, a kernel's extent) the analysis accepts. */
-export const MAX_AXIS = 1 << 15;
 
 function windowParamsSane(kernel: number[], stride: number[], dilation: number[], padding: number[]): boolean {
   const whole = (v: number, min: number) => Number.isInteger(v) && v >= min && v <= MAX_AXIS;

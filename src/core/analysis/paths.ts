@@ -1,3 +1,4 @@
+import { maxOf, product } from '../graph/shape';
 import type { Geometry, NodeGeometry } from './geometry';
 import { addOuter } from './outer';
 import { tapMatrix, type TapMatrix } from './tapMatrix';
@@ -84,11 +85,6 @@ export class TapCache {
   }
 }
 
-function maxOf(a: Float64Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) if (a[i]! > m) m = a[i]!;
-  return m;
-}
 
 /** Multiplies by a power of two so the largest value is near 1; returns the exponent taken out. */
 function rescale(a: Float64Array): number {
@@ -241,9 +237,6 @@ function slidingSums(run: { offMin: number; offMax: number }, x: Float64Array, y
   }
 }
 
-function product(shape: number[]): number {
-  return shape.reduce((p, n) => p * n, 1);
-}
 
 type Dense = Extract<Gradient, { kind: 'dense' }>;
 
@@ -369,6 +362,8 @@ function backThrough(g: NodeGeometry, k: number, grad: Gradient, taps: TapCache,
 export interface PathMapOptions {
   /** separable terms kept before switching to dense arrays (tests set 0 to run the dense path everywhere) */
   separableTerms?: number;
+  /** one unit (an index per axis) of each target instead of all its units: that unit's own map */
+  unit?: number[];
 }
 
 export function pathMap(geometry: Geometry, targets: string[], taps: TapCache = new TapCache(), options: PathMapOptions = {}): PathMap {
@@ -382,7 +377,16 @@ export function pathMap(geometry: Geometry, targets: string[], taps: TapCache = 
   for (const id of new Set(targets)) {
     const g = geometry.byId.get(id);
     if (!g) continue;
-    const seed: Gradient = { kind: 'separable', terms: [{ factors: g.size.map((n) => new Float64Array(n).fill(1)), exp: 0 }] };
+    const unit = options.unit;
+    // All units: a vector of ones per axis; one unit: the vector that picks it.
+    const factors = g.size.map((n, a) => {
+      const f = new Float64Array(n);
+      if (unit) {
+        if (unit[a]! >= 0 && unit[a]! < n) f[unit[a]!] = 1;
+      } else f.fill(1);
+      return f;
+    });
+    const seed: Gradient = { kind: 'separable', terms: [{ factors, exp: 0 }] };
     grads.set(id, maxTerms === 0 ? densify(seed, g.size, pool) : seed);
   }
   for (let idx = geometry.nodes.length - 1; idx >= 0; idx--) {

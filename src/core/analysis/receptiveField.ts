@@ -1,6 +1,7 @@
 import { gcd, TapSink, virtualTapHull } from './axisRules';
 import type { Geometry, NodeGeometry } from './geometry';
 import { foldCount, type IntervalColumn } from './intervals';
+import { MAX_FOLD_CELLS, MAX_PERIOD, MAX_RIPPLE_TERMS } from './limits';
 import { addOuter } from './outer';
 import { forEachIntersection, propagateSupports, type FieldSupport, type FieldTerm, type UnitRange } from './supports';
 
@@ -30,9 +31,6 @@ export interface ReceptiveField {
   period: { out: number[]; in: number[] } | null;
 }
 
-const MAX_PERIOD = 1 << 16;
-const MAX_FOLD_CELLS = 1 << 22;
-const MAX_RIPPLE_TERMS = 10;
 
 function lcm(a: number, b: number): number {
   return (a / gcd(a, b)) * b;

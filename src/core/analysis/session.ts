@@ -1,10 +1,12 @@
 import type { ModelGraph } from '../graph/ir';
+import { product } from '../graph/shape';
+import { WorkLimitError } from './limits';
 import { coverageMap, addCoverage } from './coverage';
 import { inferGeometry, workload, type Geometry, type GeometryOptions } from './geometry';
 import { coverageMetrics, pathMetrics, type LayerMetrics } from './metrics';
 import { pathMap, sumPathMaps, TapCache, type PathMap } from './paths';
 import { receptiveFields, type ReceptiveField } from './receptiveField';
-import { propagateSupports, WorkLimitError, type FieldSupport } from './supports';
+import { propagateSupports, type FieldSupport } from './supports';
 
 /**
  * The analysis of one model at one input size: shapes and receptive fields up
@@ -13,8 +15,8 @@ import { propagateSupports, WorkLimitError, type FieldSupport } from './supports
  */
 export class ModelAnalysis {
   readonly geometry: Geometry;
-  private fieldCache: Map<string, ReceptiveField | null> | null = null;
-  private realSupports: Map<string, FieldSupport> | null = null;
+  private fieldCache: Map<string, ReceptiveField | null> | WorkLimitError | null = null;
+  private realSupports: Map<string, FieldSupport> | WorkLimitError | null = null;
   private readonly taps = new TapCache();
   private readonly pathCache = new Map<string, PathMap>();
 
@@ -26,9 +28,6 @@ export class ModelAnalysis {
     this.geometry = inferGeometry(graph, input, options);
   }
 
-  /** Why fields or coverage could not be computed (a pathological network), if so. */
-  limit: string | null = null;
-
   private work: { fields: number; maps: number } | null = null;
 
   /** Rough step counts of the fields and of one map (see workload()), for the limits. */
@@ -36,20 +35,22 @@ export class ModelAnalysis {
     return (this.work ??= workload(this.geometry));
   }
 
-  /** Runs a propagation; past a work limit records why in `limit` and gives the empty result instead. */
-  private withinLimits<T>(compute: () => T, empty: T): T {
-    try {
-      return compute();
-    } catch (e) {
-      if (!(e instanceof WorkLimitError)) throw e;
-      this.limit = e.message;
-      return empty;
-    }
-  }
-
-  /** Receptive field of every layer (computed on first use; empty if the network is beyond the limits). */
+  /**
+   * Receptive field of every layer, computed on first use. Throws
+   * WorkLimitError (every time it is asked) when the network is beyond the
+   * limits; the model handle turns that into a refusal.
+   */
   get fields(): Map<string, ReceptiveField | null> {
-    return (this.fieldCache ??= this.withinLimits(() => receptiveFields(this.geometry), new Map()));
+    if (this.fieldCache instanceof WorkLimitError) throw this.fieldCache;
+    if (!this.fieldCache) {
+      try {
+        this.fieldCache = receptiveFields(this.geometry);
+      } catch (e) {
+        if (e instanceof WorkLimitError) this.fieldCache = e;
+        throw e;
+      }
+    }
+    return this.fieldCache;
   }
 
   /** The same model with another padding mode on every convolution (the what-if). */
@@ -58,8 +59,18 @@ export class ModelAnalysis {
     return new ModelAnalysis(this.graph, this.input, options);
   }
 
+  /** Fields of every unit in real input pixels (for coverage); throws WorkLimitError like `fields`. */
   private supports(): Map<string, FieldSupport> {
-    return (this.realSupports ??= this.withinLimits(() => propagateSupports(this.geometry, 'real'), new Map()));
+    if (this.realSupports instanceof WorkLimitError) throw this.realSupports;
+    if (!this.realSupports) {
+      try {
+        this.realSupports = propagateSupports(this.geometry, 'real');
+      } catch (e) {
+        if (e instanceof WorkLimitError) this.realSupports = e;
+        throw e;
+      }
+    }
+    return this.realSupports;
   }
 
   support(id: string): FieldSupport {
@@ -112,10 +123,36 @@ export class ModelAnalysis {
     return map;
   }
 
+  /** Path counts of one unit of a layer over the input (that unit's own effective field). */
+  unitPathMap(target: string, unit: number[]): PathMap {
+    const key = `${target}\u0000unit\u0000${unit.join(',')}`;
+    let map = this.pathCache.get(key);
+    if (!map) {
+      map = pathMap(this.geometry, [target], this.taps, { unit });
+      this.pathCache.set(key, map);
+    }
+    return map;
+  }
+
+  /** The part inside the input of one unit's field: per axis the first and last pixel, or null when no pixel reaches it. */
+  unitField(target: string, unit: number[]): { lo: number[]; hi: number[] } | null {
+    const lo = this.input.map(() => Infinity);
+    const hi = this.input.map(() => -Infinity);
+    for (const term of this.support(target)) {
+      if (term.axes.some((col, a) => !col.has(unit[a]!) || col.isEmpty(unit[a]!))) continue;
+      term.axes.forEach((col, a) => {
+        const h = col.hull(unit[a]!)!;
+        lo[a] = Math.min(lo[a]!, h[0]);
+        hi[a] = Math.max(hi[a]!, h[1]);
+      });
+    }
+    return lo.every((v, a) => v <= hi[a]!) ? { lo, hi } : null;
+  }
+
   /** Coverage counts of the given layers together over the input. */
   coverage(targets: string[]): Float64Array {
     if (targets.length === 1) return coverageMap(this.support(targets[0]!), this.input);
-    const out = new Float64Array(this.input.reduce((p, n) => p * n, 1));
+    const out = new Float64Array(product(this.input));
     for (const t of targets) addCoverage(out, this.support(t), this.input);
     return out;
   }

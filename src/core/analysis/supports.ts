@@ -1,6 +1,7 @@
 import { isIdentityRule, TapSink, type AxisRule } from './axisRules';
 import type { Geometry } from './geometry';
 import { ColumnBuilder, combineColumns, IntervalColumn } from './intervals';
+import { MAX_GATHERED_INTERVALS, MAX_HELD_INTERVALS, MAX_INTERVALS, WorkLimitError } from './limits';
 
 /**
  * The field of every unit of a layer: which input positions reach it.
@@ -24,25 +25,6 @@ export type FieldSupport = FieldTerm[];
 export type UnitRange = Array<[first: number, count: number]>;
 
 export type SupportMode = 'real' | 'virtual';
-
-/**
- * Fields of a pathological network (a 28000-wide pool after a stride that
- * leaves holes) can hold tens of thousands of intervals per unit; past this
- * many in one layer the analysis stops with this error instead of running for
- * minutes.
- */
-export const MAX_INTERVALS = 2_000_000;
-/**
- * Intervals held for the whole network (8 bytes each). A deep plain chain
- * holds about depth^2 of them in 'virtual' mode, since every layer computes
- * the units that the centre units of all later layers read: 1000 layers of
- * 3x3 convolutions hold 2e6, well below this.
- */
-export const MAX_HELD_INTERVALS = 16_000_000;
-/** Intervals gathered before merging, over the whole propagation: the work done. */
-const MAX_GATHERED_INTERVALS = 64_000_000;
-
-export class WorkLimitError extends Error {}
 
 /** Intervals gathered (before merging) in one propagation, counted down to refuse pathological networks. */
 interface Budget {

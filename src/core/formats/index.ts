@@ -1,9 +1,11 @@
-import { finding } from '../graph/findings';
+import { finding } from '../graph/finding';
 import { caffeReader } from './caffe/reader';
 import { darknetReader } from './darknet/reader';
-import type { ModelReader, ModelSource, ReadOptions, ReadResult } from './reader';
+import { extensionOf } from './common';
+import type { ModelReader, ModelSource, ReadContext, ReadResult } from './reader';
 
-export type { ModelReader, ModelSource, ReadOptions, ReadResult } from './reader';
+export type { FileAccess, ModelReader, ModelSource, ReadContext, ReaderOption, ReadResult } from './reader';
+export { extensionOf };
 
 /** Every format reader; later formats plug in here without touching the engine. */
 export const READERS: readonly ModelReader[] = [darknetReader, caffeReader];
@@ -26,13 +28,6 @@ export const KNOWN_EXTENSIONS: readonly string[] = [
   '.c', '.h', '.cc', '.cpp', '.hpp', '.cu', '.java', '.go', '.rs', '.lock',
   '.png', '.jpg', '.jpeg', '.gif', '.bmp', '.svg', '.pdf',
 ];
-
-/** The file name ending a reader would claim: lower case, with the dot; '' without one. */
-export function extensionOf(fileName: string): string {
-  const base = fileName.split(/[\\/]/).pop() ?? fileName;
-  const dot = base.lastIndexOf('.');
-  return dot > 0 ? base.slice(dot).toLowerCase() : '';
-}
 
 /**
  * The readers a file may go to, by its name alone: those that claim its
@@ -81,13 +76,13 @@ export function readerFor(source: ModelSource, format?: string): ModelReader | n
 
 /**
  * A reader's read, plus an RFL100 finding when the file yields no layer (no
- * node besides the inputs) and no finding of the reader already says so (its
- * message mentions "no layer").
+ * node besides the inputs), unless the reader waits for files it asked for
+ * (`wants`) or one of its findings already says so (mentions "no layer").
  */
-export function readModel(reader: ModelReader, source: ModelSource, options: ReadOptions): ReadResult {
-  const read = reader.read(source, options);
+export function readModel(reader: ModelReader, source: ModelSource, context: ReadContext): ReadResult {
+  const read = reader.read(source, context);
   const hasLayer = read.models.some((m) => m.nodes.some((n) => n.spec.op !== 'input'));
-  if (!hasLayer && !read.findings.some((f) => /\bno layers?\b/i.test(f.message))) {
+  if (!hasLayer && !read.wants?.length && !read.findings.some((f) => /\bno layers?\b/i.test(f.message))) {
     const base = source.fileName.split(/[\\/]/).pop() ?? source.fileName;
     read.findings.push(finding('RFL100', `The ${reader.format} reader found no layer in ${base}.`, null, null));
   }

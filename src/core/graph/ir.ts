@@ -137,6 +137,25 @@ export type LayerOp =
 
 export type OpName = LayerOp['op'];
 
+/**
+ * Parts of a layer's definition that findings and quick fixes point at, named
+ * the same in every format: 'name' and 'type' (the layer's own tokens: a
+ * layer-wide finding underlines one of them, not the whole section), the
+ * window parameters, and `inputSize:<axis>` on the input layer.
+ */
+export type RangeRole = 'name' | 'type' | 'kernel' | 'stride' | 'padding' | 'dilation' | 'padMode' | 'offset' | `inputSize:${number}`;
+
+export type RoleRanges = Partial<Record<RangeRole, SourceRange>>;
+
+/** The narrowest range of the first role the layer has, else its name or type token, else the whole definition. */
+export function rangeOfRole(node: LayerNode, ...roles: RangeRole[]): SourceRange | null {
+  for (const role of roles) {
+    const r = node.ranges?.[role];
+    if (r) return r;
+  }
+  return node.ranges?.name ?? node.ranges?.type ?? node.origin;
+}
+
 export interface LayerNode {
   /** Stable id as the format refers to the layer (Darknet index, Caffe layer name). */
   id: string;
@@ -148,13 +167,17 @@ export interface LayerNode {
   spec: LayerOp;
   /** The whole definition of the layer in the source. */
   origin: SourceRange | null;
-  /** Ranges of individual keys (stride, size, pad...) so findings land on the narrowest token. */
-  keyRanges?: Record<string, SourceRange>;
   /**
-   * Ranges of values a quick fix may replace, under format-neutral names:
-   * 'kernel' and 'stride' (one value for every axis), 'inputSize:<axis>'.
+   * The narrowest token of each part of the definition, under format-neutral
+   * roles, so findings underline the key that causes them (a Darknet
+   * `stride=2` line, an ONNX `strides` attribute, a Keras `kernel_size=`).
    */
-  valueRanges?: Record<string, SourceRange>;
+  ranges?: RoleRanges;
+  /**
+   * The value text of a role that a quick fix may replace, where one value is
+   * written for every axis (`size=3`, `kernel_size: 3`, `'input'` sizes per axis).
+   */
+  valueRanges?: RoleRanges;
 }
 
 export interface ModelGraph {

@@ -1,8 +1,7 @@
-import { finding, type Finding } from '../../graph/findings';
-import type { LayerNode, LayerOp, ModelGraph, SourceRange, Window } from '../../graph/ir';
-import { baseName } from '../darknet/reader';
-import type { ModelReader, ModelSource, ReadOptions, ReadResult } from '../reader';
-import { sourceText } from '../reader';
+import { finding, type Finding } from '../../graph/finding';
+import type { LayerNode, LayerOp, ModelGraph, RangeRole, RoleRanges, SourceRange, Window } from '../../graph/ir';
+import { baseName, optionValue, sourceText } from '../common';
+import type { ModelReader, ModelSource, ReadContext, ReaderOption, ReadResult } from '../reader';
 import { CAFFE_TYPES, CAFFE_V1_TYPES, type CaffeKind } from './layers';
 import { isMessage, parsePrototext, Pt, type PtField } from './prototext';
 
@@ -47,28 +46,43 @@ function perAxis(p: Pt | undefined, name: string, rank: number, fallback: number
   return null;
 }
 
-/** The keys findings point at; ranges of the others are not needed. */
-const RANGE_KEYS = new Set(['name', 'type', 'kernel_size', 'kernel_h', 'kernel_w', 'stride', 'stride_h', 'stride_w', 'pad', 'pad_h', 'pad_w', 'dilation', 'crop_size', 'offset', 'local_size']);
+/** Which fields state each role of a layer (the first present wins, searched in the layer and its parameter messages). */
+const ROLE_FIELDS: Partial<Record<RangeRole, string[]>> = {
+  name: ['name'],
+  type: ['type'],
+  kernel: ['kernel_size', 'kernel_h', 'kernel_w', 'local_size'],
+  stride: ['stride', 'stride_h', 'stride_w'],
+  padding: ['pad', 'pad_h', 'pad_w'],
+  dilation: ['dilation'],
+  offset: ['offset'],
+  'inputSize:0': ['crop_size'],
+  'inputSize:1': ['crop_size'],
+};
 
-function keyRangesOf(...msgs: Array<Pt | undefined>): Record<string, SourceRange> {
-  const out: Record<string, SourceRange> = {};
-  for (const m of msgs) {
-    if (!m) continue;
-    for (const f of m.msg.fields) if (RANGE_KEYS.has(f.name) && !(f.name in out)) out[f.name] = f.range;
+function roleRangesOf(...msgs: Array<Pt | undefined>): RoleRanges {
+  const out: RoleRanges = {};
+  for (const [role, names] of Object.entries(ROLE_FIELDS) as Array<[RangeRole, string[]]>) {
+    for (const name of names) {
+      const f = msgs.map((m) => m?.field(name)).find((x) => x !== undefined);
+      if (f) {
+        out[role] = f.range;
+        break;
+      }
+    }
   }
   return out;
 }
 
 /** Value ranges of the spatial entries of a dims list (N, C, spatial...), for quick fixes. */
-function spatialDimRanges(fields: PtField[]): Record<string, SourceRange> {
-  const out: Record<string, SourceRange> = {};
+function spatialDimRanges(fields: PtField[]): RoleRanges {
+  const out: RoleRanges = {};
   fields.slice(2).forEach((f, a) => (out[`inputSize:${a}`] = f.valueRange));
   return out;
 }
 
 /** The ranges of a single-valued kernel_size and stride, which a quick fix may edit. */
-function windowValueRanges(p: Pt | undefined): Record<string, SourceRange> {
-  const out: Record<string, SourceRange> = {};
+function windowValueRanges(p: Pt | undefined): RoleRanges {
+  const out: RoleRanges = {};
   if (!p) return out;
   const kernels = p.all('kernel_size');
   if (kernels.length === 1 && !p.field('kernel_h') && !p.field('kernel_w')) out.kernel = kernels[0]!.valueRange;
@@ -115,12 +129,19 @@ function dataLayerInput(layer: Pt, type: string): ImageInput {
   return { dims: null, spatial: null };
 }
 
-function readCaffe(source: ModelSource, options: ReadOptions): ReadResult {
+const PHASE_OPTION: ReaderOption = {
+  name: 'phase',
+  description: 'Caffe phase whose graph is analysed; TEST is the deploy graph',
+  values: ['TEST', 'TRAIN'],
+  default: 'TEST',
+};
+
+function readCaffe(source: ModelSource, context: ReadContext): ReadResult {
   const text = sourceText(source);
   const doc = parsePrototext(text);
   const findings: Finding[] = doc.problems.map((p) => finding('RFL100', p.message, p.range, null));
   const root = new Pt(doc.root);
-  const phase = options.caffePhase ?? 'TEST';
+  const phase = optionValue(context.options, PHASE_OPTION) ?? 'TEST';
   const modelName = root.string('name') ?? baseName(source.fileName);
 
   const layerDefs: LayerDef[] = [];
@@ -173,6 +194,7 @@ function readCaffe(source: ModelSource, options: ReadOptions): ReadResult {
         inputs: [],
         spec: { op: 'input', shape: null },
         origin: f.range,
+        ranges: { name: f.range, ...spatialDimRanges(dimFields) },
         valueRanges: spatialDimRanges(dimFields),
       });
       blobs.set(blob, id);
@@ -203,7 +225,7 @@ function readCaffe(source: ModelSource, options: ReadOptions): ReadResult {
     const bottoms = layer.strings('bottom');
     const tops = layer.strings('top');
     const kind: CaffeKind | undefined = CAFFE_TYPES[type] ?? (type === 'Python' && bottoms.length === 0 ? 'input' : undefined);
-    const keyRanges = keyRangesOf(
+    const ranges = roleRangesOf(
       layer,
       layer.message('convolution_param'),
       layer.message('pooling_param'),
@@ -237,7 +259,7 @@ function readCaffe(source: ModelSource, options: ReadOptions): ReadResult {
         const valueRanges = crop
           ? { 'inputSize:0': crop.valueRange, 'inputSize:1': crop.valueRange }
           : spatialDimRanges(layer.message('input_param')?.message('shape')?.all('dim') ?? []);
-        nodes.push({ id, name, type, inputs: [], spec, origin, keyRanges, valueRanges });
+        nodes.push({ id, name, type, inputs: [], spec, origin, ranges: { ...ranges, ...valueRanges }, valueRanges });
         tops.forEach((t, k) => {
           blobs.set(t, k === 0 ? id : null);
           consumed.set(t, k !== 0);
@@ -258,7 +280,7 @@ function readCaffe(source: ModelSource, options: ReadOptions): ReadResult {
     spec = buildSpec(kind, type, layer, rankOf(imageInput), inputs, findings, id, origin);
     if (spec.op === 'constant') inputs.length = 0;
     const valueRanges = windowValueRanges(layer.message('convolution_param') ?? layer.message('pooling_param'));
-    nodes.push({ id, name, type: rawType || type, inputs, spec, origin, keyRanges, valueRanges });
+    nodes.push({ id, name, type: rawType || type, inputs, spec, origin, ranges, valueRanges });
     for (const t of tops) {
       blobs.set(t, id);
       consumed.set(t, false);
@@ -488,6 +510,8 @@ function buildSpec(
 
 export const caffeReader: ModelReader = {
   format: 'caffe',
+  displayName: 'Caffe',
+  options: [PHASE_OPTION],
   extensions: ['.prototxt', '.pbtxt'],
   /**
    * A NetParameter in protobuf text format by its structure: (comments

@@ -1,7 +1,7 @@
-import { finding, type Finding } from '../../graph/findings';
-import type { LayerNode, LayerOp, ModelGraph, SourceRange, Window } from '../../graph/ir';
-import type { ModelReader, ModelSource, ReadOptions, ReadResult } from '../reader';
-import { sourceText } from '../reader';
+import { finding, type Finding } from '../../graph/finding';
+import type { LayerNode, LayerOp, ModelGraph, RangeRole, RoleRanges, SourceRange, Window } from '../../graph/ir';
+import { baseName, optionValue, sourceText } from '../common';
+import type { ModelReader, ModelSource, ReadContext, ReaderOption, ReadResult } from '../reader';
 import { atof, atoi, parseCfg, type CfgOption, type CfgSection } from './cfg';
 import { ALEXEYAB_KEYS, ALEXEYAB_SECTIONS, DARKNET_SECTIONS, type DarknetKind } from './layers';
 
@@ -62,19 +62,23 @@ class SectionOptions {
       .map((s) => atoi(s));
   }
 
-  /** Value ranges under the IR's format-neutral names (kernel, stride). */
-  valueRanges(names: Record<string, string>): Record<string, SourceRange> {
-    const out: Record<string, SourceRange> = {};
-    for (const [neutral, key] of Object.entries(names)) {
+  /** Value ranges under the IR's format-neutral roles, from the key that states each. */
+  valueRanges(keys: Partial<Record<RangeRole, string>>): RoleRanges {
+    const out: RoleRanges = {};
+    for (const [role, key] of Object.entries(keys) as Array<[RangeRole, string]>) {
       const o = this.byKey.get(key);
-      if (o) out[neutral] = o.valueRange;
+      if (o) out[role] = o.valueRange;
     }
     return out;
   }
 
-  keyRanges(): Record<string, SourceRange> {
-    const out: Record<string, SourceRange> = {};
-    for (const [k, o] of this.byKey) out[k] = o.range;
+  /** Line ranges under the IR's roles: the first of each role's keys that the section has; name and type are the header. */
+  roleRanges(keys: Partial<Record<RangeRole, string[]>>): RoleRanges {
+    const out: RoleRanges = { name: this.section.headerRange, type: this.section.headerRange };
+    for (const [role, list] of Object.entries(keys) as Array<[RangeRole, string[]]>) {
+      const o = list.map((k) => this.byKey.get(k)).find((x) => x !== undefined);
+      if (o) out[role] = o.range;
+    }
     return out;
   }
 }
@@ -374,7 +378,22 @@ function buildSpec(kind: DarknetKind, ctx: LayerContext, inputs: string[]): Laye
   }
 }
 
-function readDarknet(source: ModelSource, options: ReadOptions): ReadResult {
+/** Which key states each role of a layer (the first present wins). */
+const LAYER_ROLE_KEYS: Partial<Record<RangeRole, string[]>> = {
+  kernel: ['size'],
+  stride: ['stride', 'stride_y', 'stride_x'],
+  padding: ['pad', 'padding'],
+  dilation: ['dilation'],
+};
+
+const DIALECT_OPTION: ReaderOption = {
+  name: 'dialect',
+  description: "Darknet fork whose semantics to follow where they differ ([reorg], [shortcut]); 'auto' picks AlexeyAB when the file uses a key or section only that fork knows",
+  values: ['auto', 'pjreddie', 'alexeyab'],
+  default: 'auto',
+};
+
+function readDarknet(source: ModelSource, context: ReadContext): ReadResult {
   const text = sourceText(source);
   const cfg = parseCfg(text);
   const findings: Finding[] = cfg.problems.map((p) => finding('RFL100', p.message, p.range, null));
@@ -384,8 +403,8 @@ function readDarknet(source: ModelSource, options: ReadOptions): ReadResult {
     findings.push(finding('RFL100', 'No [net] section: this is not a Darknet network definition.', null, null));
     return { models: [], findings };
   }
-  const dialect: DarknetDialect =
-    options.darknetDialect && options.darknetDialect !== 'auto' ? options.darknetDialect : detectDialect(sections);
+  const wanted = optionValue(context.options, DIALECT_OPTION);
+  const dialect: DarknetDialect = wanted === 'pjreddie' || wanted === 'alexeyab' ? wanted : detectDialect(sections);
 
   const netSection = sections[0]!;
   let layerSections = sections.slice(1);
@@ -418,7 +437,7 @@ function readDarknet(source: ModelSource, options: ReadOptions): ReadResult {
         );
       }
     }
-    inputNode.keyRanges = netOpts.keyRanges();
+    inputNode.ranges = netOpts.roleRanges({ 'inputSize:0': ['height'], 'inputSize:1': ['width'] });
     inputNode.valueRanges = netOpts.valueRanges({ 'inputSize:0': 'height', 'inputSize:1': 'width' });
   } else {
     findings.push(
@@ -500,7 +519,7 @@ function readDarknet(source: ModelSource, options: ReadOptions): ReadResult {
       inputs,
       spec,
       origin: section.range,
-      keyRanges: opts.keyRanges(),
+      ranges: opts.roleRanges(LAYER_ROLE_KEYS),
       valueRanges:
         kind === 'conv' || kind === 'maxpool' || kind === 'localAvgpool' || kind === 'local'
           ? opts.valueRanges({ kernel: 'size', stride: 'stride' })
@@ -523,14 +542,10 @@ function readDarknet(source: ModelSource, options: ReadOptions): ReadResult {
   return { models: [graph], findings };
 }
 
-export function baseName(fileName: string): string {
-  const base = fileName.split(/[\\/]/).pop() ?? fileName;
-  const dot = base.lastIndexOf('.');
-  return dot > 0 ? base.slice(0, dot) : base;
-}
-
 export const darknetReader: ModelReader = {
   format: 'darknet',
+  displayName: 'Darknet',
+  options: [DIALECT_OPTION],
   extensions: ['.cfg'],
   /**
    * A Darknet cfg by its structure, as read_cfg sees it: the first line that
