@@ -8,7 +8,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as Sarif from 'sarif';
-import { FINDING_KINDS, type Finding, type FindingCode, type Severity, type SeverityOverride } from '../core';
+import { FINDING_KINDS, type Finding, type FindingCode, type Severity, type SeverityOverride, type SourceRange } from '../core';
 
 export const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 export const SRCROOT = '%SRCROOT%';
@@ -63,10 +63,10 @@ export function artifactLocation(path: string, cwd: string): Sarif.ArtifactLocat
   return { uri: rel.split(sep).map(encodeURIComponent).join('/'), uriBaseId: SRCROOT };
 }
 
-function region(f: Finding): Sarif.Region {
+function region(range: SourceRange | null): Sarif.Region {
   // SARIF lines and columns are 1-based; an end column is one past the last character (ours is exclusive, 0-based)
-  if (!f.range) return { startLine: 1 };
-  const { start, end } = f.range;
+  if (!range) return { startLine: 1 };
+  const { start, end } = range;
   return { startLine: start.line + 1, startColumn: start.character + 1, endLine: end.line + 1, endColumn: end.character + 1 };
 }
 
@@ -122,11 +122,21 @@ export function sarifLog(files: SarifFile[], options: SarifOptions): Sarif.Log {
         message: { text: f.message },
         locations: [
           {
-            physicalLocation: { artifactLocation: { ...location }, region: region(f) },
+            physicalLocation: { artifactLocation: { ...location }, region: region(f.range) },
             ...(f.layer !== null ? { logicalLocations: [{ name: f.layer, kind: 'layer' }] } : {}),
           },
         ],
       };
+      // the layer where the problem starts, the last layer it reaches: places GitHub links from the alert
+      const related = (f.related ?? []).filter((r) => r.range !== null);
+      if (related.length) {
+        result.relatedLocations = related.map((r, id) => ({
+          id,
+          physicalLocation: { artifactLocation: { ...location }, region: region(r.range) },
+          message: { text: r.message },
+          ...(r.layer !== null ? { logicalLocations: [{ name: r.layer, kind: 'layer' }] } : {}),
+        }));
+      }
       results.push(result);
     }
   }

@@ -525,6 +525,13 @@ describe('command line in CI pipelines', function () {
       endColumn: dead.range!.end.character + 1,
     });
     assert.equal(deadResult.locations[0].physicalLocation.region.startLine, 29);
+    // related places (where the loss shows, the last layer) as relatedLocations on the same file
+    const related = (dead.related ?? []).filter((x) => x.range);
+    assert.equal(deadResult.relatedLocations?.length ?? 0, related.length);
+    related.forEach((x, i) => {
+      assert.equal(deadResult.relatedLocations[i].message.text, x.message);
+      assert.equal(deadResult.relatedLocations[i].physicalLocation.region.startLine, x.range!.start.line + 1);
+    });
     assert.equal(deadResult.level, 'warning');
     assert.equal(darknetResults.find((x: { ruleId: string }) => x.ruleId === 'RFL003').level, 'note');
     assert.deepEqual(run.invocations, [{ executionSuccessful: true, commandLine: `rflens analyze ${DARKNET} ${CAFFE} --format sarif` }]);
