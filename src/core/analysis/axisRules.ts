@@ -33,6 +33,39 @@ export interface AxisRule {
   readonly scrambled?: boolean;
   virtual(o: number, sink: TapSink): void;
   real(o: number, sink: TapSink): void;
+  /** An upper bound of the taps one output reads (the work estimates). */
+  readonly tapsPerUnit: number;
+  /** True when the rule copies input i to output i, so values and fields pass through unchanged. */
+  readonly identity: boolean;
+  /** True when the rule reads nothing: an input that only lends its shape (Caffe Crop's reference blob). */
+  readonly readsNothing: boolean;
+  /**
+   * The map engine's fast path: runs of outputs that each read input
+   * o*stride + offset with weight 1 (one run per kernel tap of a window);
+   * the real taps outside them come from residual(). Empty when the rule has
+   * no such runs (resampling, gathers).
+   */
+  readonly bandTaps: ReadonlyArray<{ stride: number; offset: number }>;
+  /** The real taps of output o that bandTaps do not cover (all of them when there are no bands). */
+  residual(o: number, sink: TapSink): void;
+  /**
+   * Set when the bands are consecutive offsets at stride 1 (a stride-1,
+   * undilated window): input i then receives outputs i - offMax .. i - offMin,
+   * a sliding sum.
+   */
+  readonly slidingRun: { offMin: number; offMax: number } | null;
+}
+
+/** Defaults of the fast-path members: no bands, every real tap is residual. */
+abstract class RuleBase {
+  readonly identity: boolean = false;
+  readonly readsNothing: boolean = false;
+  readonly bandTaps: ReadonlyArray<{ stride: number; offset: number }> = [];
+  readonly slidingRun: { offMin: number; offMax: number } | null = null;
+  abstract real(o: number, sink: TapSink): void;
+  residual(o: number, sink: TapSink): void {
+    this.real(o, sink);
+  }
 }
 
 /** A reusable list of (input index, weight) pairs. */
@@ -92,9 +125,13 @@ export function paddedSource(i: number, n: number, mode: PadMode): number {
 }
 
 /** Convolution, pooling and locally connected layers: output o reads o*s - before + t*d. */
-export class WindowRule implements AxisRule {
+export class WindowRule extends RuleBase implements AxisRule {
   readonly periodOut = 1;
   readonly periodIn: number;
+  override readonly identity: boolean;
+  override readonly bandTaps: ReadonlyArray<{ stride: number; offset: number }>;
+  override readonly slidingRun: { offMin: number; offMax: number } | null;
+  readonly tapsPerUnit: number;
   constructor(
     readonly nIn: number,
     readonly nOut: number,
@@ -105,12 +142,28 @@ export class WindowRule implements AxisRule {
     readonly after: number,
     readonly padMode: PadMode,
   ) {
+    super();
     this.periodIn = stride;
+    this.tapsPerUnit = kernel;
+    this.identity = nIn === nOut && kernel === 1 && stride === 1 && before === 0;
+    this.bandTaps = Array.from({ length: kernel }, (_, t) => ({ stride, offset: t * dilation - before }));
+    this.slidingRun = stride === 1 && dilation === 1 ? { offMin: -before, offMax: kernel - 1 - before } : null;
   }
 
   virtual(o: number, sink: TapSink): void {
     const base = o * this.stride - this.before;
     for (let t = 0; t < this.kernel; t++) sink.push(base + t * this.dilation, 1);
+  }
+
+  /** Taps outside the input: padding copies (reflect, replicate, circular) land on a pixel; zeros read nothing. */
+  override residual(o: number, sink: TapSink): void {
+    if (this.padMode === 'zeros') return;
+    const n = this.nIn;
+    const base = o * this.stride - this.before;
+    for (let t = 0; t < this.kernel; t++) {
+      const i = base + t * this.dilation;
+      if ((i < 0 && i >= -this.before) || (i >= n && i < n + this.after)) sink.push(paddedSource(i, n, this.padMode), 1);
+    }
   }
 
   real(o: number, sink: TapSink): void {
@@ -129,9 +182,10 @@ export class WindowRule implements AxisRule {
 }
 
 /** Transposed convolution: input i writes to i*s - before + t*d. */
-export class TransposedRule implements AxisRule {
+export class TransposedRule extends RuleBase implements AxisRule {
   readonly periodOut: number;
   readonly periodIn = 1;
+  readonly tapsPerUnit: number;
   constructor(
     readonly nIn: number,
     readonly nOut: number,
@@ -140,7 +194,9 @@ export class TransposedRule implements AxisRule {
     readonly dilation: number,
     readonly before: number,
   ) {
+    super();
     this.periodOut = stride;
+    this.tapsPerUnit = Math.ceil(kernel / stride);
   }
 
   virtual(o: number, sink: TapSink): void {
@@ -164,15 +220,17 @@ export class TransposedRule implements AxisRule {
  * Nearest-neighbour resampling: output o copies floor(o * num / den), the
  * source index PyTorch and Keras compute from the scale (num/den = 1/scale).
  */
-export class NearestRule implements AxisRule {
+export class NearestRule extends RuleBase implements AxisRule {
   readonly periodOut: number;
   readonly periodIn: number;
+  readonly tapsPerUnit = 1;
   constructor(
     readonly nIn: number,
     readonly nOut: number,
     readonly num: number,
     readonly den: number,
   ) {
+    super();
     const g = gcd(num, den) || 1;
     this.periodOut = den / g;
     this.periodIn = num / g;
@@ -194,9 +252,10 @@ export class NearestRule implements AxisRule {
  * Weights are the interpolation weights, so each output is a copy spread over
  * its two neighbours.
  */
-export class LinearRule implements AxisRule {
+export class LinearRule extends RuleBase implements AxisRule {
   readonly periodOut: number;
   readonly periodIn: number;
+  readonly tapsPerUnit = 2;
   private readonly a: number;
   private readonly b: number;
   private readonly c: number;
@@ -205,6 +264,7 @@ export class LinearRule implements AxisRule {
     readonly nOut: number,
     readonly alignCorners: boolean,
   ) {
+    super();
     if (alignCorners) {
       this.a = nOut > 1 ? nIn - 1 : 0;
       this.b = 0;
@@ -247,16 +307,19 @@ export class LinearRule implements AxisRule {
 }
 
 /** A fixed gather: output o reads table[o] (weights included); periodic outside [0, nOut). */
-export class TableRule implements AxisRule {
+export class TableRule extends RuleBase implements AxisRule {
   readonly scrambled = true;
   readonly periodOut: number;
   readonly periodIn: number;
+  readonly tapsPerUnit: number;
   constructor(
     readonly nIn: number,
     readonly nOut: number,
     private readonly idx: number[][],
     private readonly weight: number[][],
   ) {
+    super();
+    this.tapsPerUnit = nIn;
     this.periodOut = nOut;
     this.periodIn = nIn;
   }
@@ -277,14 +340,24 @@ export class TableRule implements AxisRule {
 }
 
 /** Output o reads input o + offset (crops, and the identity with offset 0). */
-export class ShiftRule implements AxisRule {
+export class ShiftRule extends RuleBase implements AxisRule {
   readonly periodOut = 1;
   readonly periodIn = 1;
+  readonly tapsPerUnit = 1;
+  override readonly identity: boolean;
+  override readonly bandTaps: ReadonlyArray<{ stride: number; offset: number }>;
   constructor(
     readonly nIn: number,
     readonly nOut: number,
     readonly offset: number,
-  ) {}
+  ) {
+    super();
+    this.identity = nIn === nOut && offset === 0;
+    this.bandTaps = [{ stride: 1, offset }];
+  }
+
+  /** The band covers every real tap. */
+  override residual(): void {}
 
   virtual(o: number, sink: TapSink): void {
     sink.push(o + this.offset, 1);
@@ -297,12 +370,15 @@ export class ShiftRule implements AxisRule {
 }
 
 /** An input of size 1 broadcast to every output (a squeeze-and-excitation gate). */
-export class BroadcastRule implements AxisRule {
+export class BroadcastRule extends RuleBase implements AxisRule {
   readonly global = true;
   readonly nIn = 1;
   readonly periodOut = 1;
   readonly periodIn = 0;
-  constructor(readonly nOut: number) {}
+  readonly tapsPerUnit = 1;
+  constructor(readonly nOut: number) {
+    super();
+  }
 
   virtual(_o: number, sink: TapSink): void {
     sink.push(0, 1);
@@ -314,13 +390,16 @@ export class BroadcastRule implements AxisRule {
 }
 
 /** Every output unit reads every input unit (global pooling, dense, flatten). */
-export class GlobalRule implements AxisRule {
+export class GlobalRule extends RuleBase implements AxisRule {
   readonly global = true;
   readonly nOut = 1;
   readonly periodOut = 1;
   readonly periodIn: number;
+  readonly tapsPerUnit: number;
   constructor(readonly nIn: number) {
+    super();
     this.periodIn = nIn;
+    this.tapsPerUnit = nIn;
   }
 
   virtual(o: number, sink: TapSink): void {
@@ -338,7 +417,8 @@ export class GlobalRule implements AxisRule {
  * for i < min(w1, w2): out[i*sample] += add[i*stride], with
  * stride = max(w1/w2, 1) and sample = max(w2/w1, 1) in integer division.
  */
-export class DarknetSampleRule implements AxisRule {
+export class DarknetSampleRule extends RuleBase implements AxisRule {
+  readonly tapsPerUnit = 1;
   readonly stride: number;
   readonly sample: number;
   readonly periodOut: number;
@@ -348,6 +428,7 @@ export class DarknetSampleRule implements AxisRule {
     readonly nIn: number,
     readonly nOut: number,
   ) {
+    super();
     this.stride = Math.max(Math.trunc(nIn / nOut), 1);
     this.sample = Math.max(Math.trunc(nOut / nIn), 1);
     this.count = Math.min(nIn, nOut);
@@ -404,23 +485,19 @@ export function pjreddieReorgRows(h: number, s: number): { idx: number[][]; weig
 }
 
 /** Reads nothing: an input that only lends its shape (Caffe Crop's reference blob). */
-export class EmptyRule implements AxisRule {
+export class EmptyRule extends RuleBase implements AxisRule {
   readonly periodOut = 1;
   readonly periodIn = 0;
+  readonly tapsPerUnit = 0;
+  override readonly readsNothing = true;
   constructor(
     readonly nIn: number,
     readonly nOut: number,
-  ) {}
+  ) {
+    super();
+  }
   virtual(): void {}
   real(): void {}
-}
-
-/** True when the rule copies input i to output i, so values and fields pass through unchanged. */
-export function isIdentityRule(rule: AxisRule): boolean {
-  if (rule.nIn !== rule.nOut) return false;
-  if (rule instanceof ShiftRule) return rule.offset === 0;
-  if (rule instanceof WindowRule) return rule.kernel === 1 && rule.stride === 1 && rule.before === 0;
-  return false;
 }
 
 /** Smallest and largest input index the virtual taps of outputs lo..hi read. */
@@ -449,14 +526,18 @@ export function virtualTapHull(rule: AxisRule, lo: number, hi: number, sink: Tap
 }
 
 /** Every output reads every input unit (statistics over the whole map, as in a normalisation). */
-export class AllRule implements AxisRule {
+export class AllRule extends RuleBase implements AxisRule {
   readonly global = true;
   readonly periodOut = 1;
   readonly periodIn = 0;
+  readonly tapsPerUnit: number;
   constructor(
     readonly nIn: number,
     readonly nOut: number,
-  ) {}
+  ) {
+    super();
+    this.tapsPerUnit = nIn;
+  }
 
   virtual(_o: number, sink: TapSink): void {
     for (let i = 0; i < this.nIn; i++) sink.push(i, 1);

@@ -514,15 +514,6 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
   return { graph, rank, input, nodes, byId, consumers, findings };
 }
 
-/** An upper bound of the taps one output of a rule reads. */
-function tapsPerUnit(rule: AxisRule): number {
-  if (rule instanceof WindowRule) return rule.kernel;
-  if (rule instanceof TransposedRule) return Math.ceil(rule.kernel / rule.stride);
-  if (rule instanceof GlobalRule || rule instanceof AllRule) return rule.nIn;
-  if (rule instanceof TableRule) return rule.nIn;
-  return 2;
-}
-
 /**
  * Rough operation counts of the two costly computations, so that absurd
  * inputs (a kernel of 30000, a 100000-pixel axis) are refused up front
@@ -537,7 +528,7 @@ export function workload(geometry: Geometry): { fields: number; maps: number } {
     for (const rules of g.rules) {
       let perUnit = 0;
       rules.forEach((rule, a) => {
-        const taps = tapsPerUnit(rule);
+        const taps = rule.tapsPerUnit;
         fields += 2 * g.size[a]! * taps;
         perUnit += taps;
       });

@@ -1,4 +1,4 @@
-import { isIdentityRule, TapSink, type AxisRule } from './axisRules';
+import { TapSink, type AxisRule } from './axisRules';
 import type { Geometry } from './geometry';
 import { ColumnBuilder, combineColumns, IntervalColumn } from './intervals';
 import { MAX_GATHERED_INTERVALS, MAX_HELD_INTERVALS, MAX_INTERVALS, WorkLimitError } from './limits';
@@ -40,7 +40,7 @@ function propagateColumn(
   sink: TapSink,
   budget: Budget,
 ): IntervalColumn {
-  if (isIdentityRule(rule) && input.has(first) && input.has(first + count - 1)) return input.view(first, count);
+  if (rule.identity && input.has(first) && input.has(first + count - 1)) return input.view(first, count);
   const out = new ColumnBuilder(first, count);
   for (let q = first; q < first + count; q++) {
     sink.reset();
@@ -164,7 +164,7 @@ export function propagateSupports(
       continue;
     }
     // A layer that copies its only input has its input's fields.
-    if (g.node.inputs.length === 1 && g.rules[0]?.every(isIdentityRule)) {
+    if (g.node.inputs.length === 1 && g.rules[0]?.every((r) => r.identity)) {
       const support = out.get(g.node.inputs[0]!);
       if (support) {
         out.set(

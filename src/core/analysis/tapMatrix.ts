@@ -1,4 +1,4 @@
-import { isIdentityRule, paddedSource, ShiftRule, TapSink, WindowRule, type AxisRule } from './axisRules';
+import { TapSink, type AxisRule } from './axisRules';
 
 /**
  * The real taps of one axis rule in the form the map engine multiplies with:
@@ -46,63 +46,42 @@ export function tapMatrix(rule: AxisRule): TapMatrix {
   const offsets = new Int32Array(nOut + 1);
   const idx: number[] = [];
   const w: number[] = [];
-  // Each band gives an input at most one tap: the number of bands bounds the column sums.
-  let bandBound = 0;
-  const addBand = (stride: number, offset: number) => {
+  for (const { stride, offset } of rule.bandTaps) {
     // o * stride + offset in [0, nIn)
     const oLo = Math.max(0, Math.ceil(-offset / stride));
     const oHi = Math.min(nOut - 1, Math.floor((nIn - 1 - offset) / stride));
-    if (oLo <= oHi) {
-      bands.push({ oLo, oHi, stride, offset });
-      bandBound++;
-    }
-  };
-  if (rule instanceof WindowRule) {
-    for (let t = 0; t < rule.kernel; t++) addBand(rule.stride, t * rule.dilation - rule.before);
-  } else if (rule instanceof ShiftRule) addBand(1, rule.offset);
+    if (oLo <= oHi) bands.push({ oLo, oHi, stride, offset });
+  }
+  // Whatever the bands leave (padding copies, resampling, gathers) as a sparse list.
   let colSum: Float64Array | null = null;
-  const push = (i: number, wt: number) => {
-    idx.push(i);
-    w.push(wt);
-    colSum ??= new Float64Array(nIn);
-    colSum[i]! += wt;
-  };
-  if (rule instanceof WindowRule) {
-    // Out-of-range taps: padding copies (reflect, replicate, circular) land on a pixel; zeros read nothing.
-    if (rule.padMode !== 'zeros') {
-      for (let o = 0; o < nOut; o++) {
-        for (let t = 0; t < rule.kernel; t++) {
-          const i = o * rule.stride - rule.before + t * rule.dilation;
-          if ((i < 0 && i >= -rule.before) || (i >= nIn && i < nIn + rule.after)) push(paddedSource(i, nIn, rule.padMode), 1);
-        }
-        offsets[o + 1] = idx.length;
-      }
+  const sink = new TapSink();
+  for (let o = 0; o < nOut; o++) {
+    sink.reset();
+    rule.residual(o, sink);
+    for (let t = 0; t < sink.length; t++) {
+      const wt = sink.w[t]!;
+      if (wt === 0) continue;
+      idx.push(sink.idx[t]!);
+      w.push(wt);
+      colSum ??= new Float64Array(nIn);
+      colSum[sink.idx[t]!]! += wt;
     }
-  } else if (!(rule instanceof ShiftRule)) {
-    const sink = new TapSink();
-    for (let o = 0; o < nOut; o++) {
-      sink.reset();
-      rule.real(o, sink);
-      for (let t = 0; t < sink.length; t++) if (sink.w[t]! !== 0) push(sink.idx[t]!, sink.w[t]!);
-      offsets[o + 1] = idx.length;
-    }
+    offsets[o + 1] = idx.length;
   }
   let residualMax = 0;
   if (colSum) for (const v of colSum as Float64Array) if (v > residualMax) residualMax = v;
-  let run: TapMatrix['run'] = null;
-  if (rule instanceof WindowRule && rule.stride === 1 && rule.dilation === 1 && rule.kernel >= MIN_RUN && bands.length === rule.kernel) {
-    run = { offMin: -rule.before, offMax: rule.kernel - 1 - rule.before };
-  }
+  const sliding = rule.slidingRun;
+  // Each band gives an input at most one tap: the number of bands bounds the column sums.
   return {
     nIn,
     nOut,
-    identity: isIdentityRule(rule),
+    identity: rule.identity,
     bands,
     offsets,
     index: Int32Array.from(idx),
     weight: Float64Array.from(w),
-    maxColumnSum: bandBound + residualMax,
+    maxColumnSum: bands.length + residualMax,
     integerWeights: w.every((x) => Number.isInteger(x)),
-    run,
+    run: sliding && rule.bandTaps.length >= MIN_RUN && bands.length === rule.bandTaps.length ? sliding : null,
   };
 }

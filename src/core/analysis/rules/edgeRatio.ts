@@ -2,7 +2,6 @@
 import { finding, type Finding } from '../../graph/finding';
 import { rangeOfRole } from '../../graph/ir';
 import { numberText, percentText } from '../../graph/display';
-import { EmptyRule } from '../axisRules';
 import type { NodeGeometry } from '../geometry';
 import { pathMetrics } from '../metrics';
 import type { ModelAnalysis } from '../session';
@@ -34,7 +33,7 @@ export function dominatorChain(analysis: ModelAnalysis, targets: string[]): stri
     if (g.node.id === inputId) continue;
     let d: string | null = null;
     g.node.inputs.forEach((src, k) => {
-      if (!idom.has(src) || g.rules[k]!.some((r) => r instanceof EmptyRule)) return;
+      if (!idom.has(src) || g.rules[k]!.some((r) => r.readsNothing)) return;
       d = d === null ? src : intersect(d, src);
     });
     if (d !== null) idom.set(g.node.id, d);
