@@ -1,12 +1,12 @@
 /** The command line as other tools use it: dist/cli.js in a child process. */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { PNG } from 'pngjs';
-import { analyze, FINDING_KINDS, parseSeverityOverrides, readerFor, recognizeReader, type ModelSource } from '../../src/core';
+import { analyze, FINDING_KINDS, KNOWN_EXTENSIONS, parseSeverityOverrides, READERS, readerFor, recognizeReader, type ModelSource } from '../../src/core';
 import { Progress } from '../../src/cli/progress';
 import { readmeUrl } from '../../src/cli/sarif';
 import { colorTable } from '../../src/shared/colormap';
@@ -459,6 +459,11 @@ describe('command line in CI pipelines', function () {
     for (const name of ['resnet.py', 'yolov8.yaml', 'model.yml', 'model.json', 'model.onnx', 'model.keras', 'model.pt', 'model.h5']) {
       assert.equal(readerFor(src(name, TINY_DARKNET)), null, name);
       assert.equal(readerFor(src(name, TINY_CAFFE)), null, name);
+    }
+    // ... for every known extension no reader claims, whatever the content (every bundled example)
+    const examples = ['darknet', 'caffe'].flatMap((d) => readdirSync(join(ROOT, 'examples', d)).map((f) => readFileSync(join(ROOT, 'examples', d, f), 'utf8')));
+    for (const ext of KNOWN_EXTENSIONS.filter((e) => !READERS.some((r) => r.extensions.includes(e)))) {
+      for (const text of examples) assert.equal(readerFor(src(`model${ext}`, text)), null, ext);
     }
     // a claimed extension goes only to its readers, recognised or not (the reader then says what is wrong)
     assert.equal(readerFor(src('net.cfg', TINY_CAFFE))?.format, 'darknet');
