@@ -96,7 +96,7 @@ export function analysisJson(r: AnalysisResult): unknown {
       line: l.line,
       inputs: l.inputs,
       output: l.output,
-      rf: l.rf ? { size: l.rf.size, jump: l.rf.jump.map(num), start: l.rf.start.map(num) } : null,
+      rf: l.rf ? { size: l.rf.size, jump: l.rf.jump.map(num), start: l.rf.start.map(num), ...(l.rf.global ? { global: true } : {}) } : null,
     })),
     metrics: Object.fromEntries(Object.entries(r.metrics).map(([id, m]) => [id, metricsJson(m)])),
     findings: r.findings.map((f) => ({

@@ -35,6 +35,12 @@ export interface ReceptiveFieldReport {
   size: number[];
   jump: number[];
   start: number[];
+  /**
+   * Present (true) when some path to the layer passes a global operation (global
+   * pooling, a squeeze-and-excitation gate, a dense layer): the layer depends on
+   * every pixel, while size, jump and start are those of its local paths.
+   */
+  global?: boolean;
 }
 
 export interface LayerReport {
@@ -46,7 +52,7 @@ export interface LayerReport {
   line: number | null;
   range: SourceRange | null;
   inputs: string[];
-  /** spatial output size, or null for layers without spatial extent (dense, after global pooling) */
+  /** spatial output size (1 per axis after a global pool), or null once dense, flatten or reshape removed the axes */
   output: number[] | null;
   rf: ReceptiveFieldReport | null;
   ripple: number | null;
@@ -243,8 +249,8 @@ export function analyze(source: ModelSource, options: AnalyzeOptions = {}): Anal
         line: node.origin ? node.origin.start.line + 1 : null,
         range: node.origin,
         inputs: node.inputs.slice(),
-        output: g && g.spatial ? g.size.slice() : null,
-        rf: field ? { size: field.size, jump: field.jump, start: field.start } : null,
+        output: g && !g.flat ? g.size.slice() : null,
+        rf: field ? { size: field.size, jump: field.jump, start: field.start, ...(field.global ? { global: true } : {}) } : null,
         ripple: field?.ripple ?? null,
         params: paramsSummary(node),
       });

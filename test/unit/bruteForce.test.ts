@@ -36,6 +36,7 @@ function check(graph: ModelGraph, override?: PadMode) {
     assert.ok(ref && g, `${node.id} has a shape in both`);
     assert.deepEqual(g!.size, ref!.size, `${node.id} size`);
     assert.equal(g!.spatial, ref!.spatial, `${node.id} spatial`);
+    assert.equal(g!.flat, ref!.flat, `${node.id} flat`);
   }
   if (graph.nodes.length < 2) return;
   const last = graph.nodes[graph.nodes.length - 1]!.id;
@@ -67,6 +68,7 @@ function check(graph: ModelGraph, override?: PadMode) {
     assert.deepEqual(got!.size, want.size, `${node.id} rf size`);
     assertClose(got!.jump, want.jump, `${node.id} jump`, 1e-12);
     assertClose(got!.start, want.start, `${node.id} start`, 1e-12);
+    assert.equal(got!.global, want.global, `${node.id} global`);
   }
 }
 

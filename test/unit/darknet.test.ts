@@ -158,7 +158,7 @@ dilation=2`),
     assert.equal(graph.dialect, 'alexeyab');
   });
 
-  it('upsample copies, a negative stride sums blocks, avgpool and connected are global', () => {
+  it('upsample copies, a negative stride sums blocks, avgpool keeps a 1x1 map, connected has none', () => {
     const r = run(
       cfg(`[upsample]
 stride=2
@@ -168,7 +168,11 @@ stride=-4
 [connected]
 output=10`),
     );
-    assert.deepEqual(sizes(r), { input: [32, 32], 0: [64, 64], 1: [16, 16], 2: null, 3: null });
+    assert.deepEqual(sizes(r), { input: [32, 32], 0: [64, 64], 1: [16, 16], 2: [1, 1], 3: null });
+    assert.deepEqual(
+      r.layers.map((l) => l.rf!.global ?? false),
+      [false, false, false, true, true],
+    );
   });
 
   it('crop keeps a centred crop_width x crop_height at test time', () => {
