@@ -577,9 +577,9 @@ function fieldFindings(analysis: ModelAnalysis, finals: string[]): Finding[] {
     out.push(
       finding(
         'RFL004',
-        `Each unit of ${g.node.name} sees at most ${fmtSize(field.size)} pixels of the ${fmtSize(
-          analysis.input,
-        )} input: no unit can relate content further apart than its field.`,
+        `Each unit of ${g.node.name} sees at most ${fmtSize(field.size)} pixels of the ${fmtSize(analysis.input)} input${
+          field.global ? ' (and a global summary of all of it, through global pooling or a squeeze-and-excitation gate)' : ''
+        }: no unit can relate content further apart than its field${field.global ? ' except through that summary' : ''}.`,
         rangeOf(g.node),
         id,
       ),
