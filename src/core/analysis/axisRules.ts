@@ -386,7 +386,7 @@ export class DarknetSampleRule implements AxisRule {
  * s*oy + s*(s-1), around the output's own block of s rows. `real` reads it
  * reduced modulo h (past the last row it lands on the first, as circular
  * padding does); `virtual` reads the unwrapped row, so that size, jump and
- * start are those of a sliding window. With g = gcd(s, h/s) the rows an output
+ * start are those of a sliding window; with g = gcd(s, h/s) the rows an output
  * reads depend on oy mod g: the rule repeats every g outputs and s*g rows.
  * At s = 2 and an odd h/s, output row oy reads rows 2*oy-1 .. 2*oy+2 (weight
  * 1/2 each); with h/s even, rows 2*oy and 2*oy+2 for an even oy, 2*oy-1 and
