@@ -1,10 +1,8 @@
 /** The `--json` contract of `rflens analyze` (README, "Command line"): one object per file, a projection of the engine's plain report. */
-import type { AnalysisReport } from '../core';
+import { finiteOrNull, type AnalysisReport } from '../core';
 
 /** JSON numbers: NaN and infinities become null. */
-export function num(v: number | null | undefined): number | null {
-  return v === null || v === undefined || !Number.isFinite(v) ? null : v;
-}
+export const num = finiteOrNull;
 
 export function analysisJson(r: AnalysisReport): unknown {
   return {

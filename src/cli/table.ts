@@ -36,7 +36,7 @@ export function renderTable(r: AnalysisReport): string {
     l.type,
     l.params,
     l.output ? l.output.join('x') : l.op === 'constant' ? '-' : '(flat)',
-    l.rf ? axes(l.rf.size) : '-',
+    l.rf ? `${axes(l.rf.size)}${l.rf.global ? '+g' : ''}` : '-',
     l.rf ? axes(l.rf.jump) : '-',
     l.rf ? axes(l.rf.start) : '-',
   ]);
@@ -45,6 +45,11 @@ export function renderTable(r: AnalysisReport): string {
   out.push(header.map((h, i) => pad(h, widths[i]!)).join('  '));
   out.push(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const row of rows) out.push(row.map((c, i) => pad(c.length > 28 ? `${c.slice(0, 27)}…` : c, widths[i]!)).join('  ').trimEnd());
+  if (r.layers.some((l) => l.rf?.global)) {
+    out.push('');
+    out.push('rf +g: the layer also depends on every pixel through a global operation (global pooling, a squeeze-and-excitation');
+    out.push('      gate, a dense layer); rf, jump and start are those of its local paths (of the whole map when it has none).');
+  }
   out.push('');
   out.push('metrics over the input:');
   for (const [id, m] of Object.entries(r.metrics)) {

@@ -349,8 +349,10 @@ export function openModel(source: ModelSource, options: AnalyzeOptions = {}): Mo
         line: node.origin ? node.origin.start.line + 1 : null,
         range: node.origin,
         inputs: node.inputs.slice(),
-        output: g && g.spatial ? g.size.slice() : null,
-        rf: field ? { size: field.size.slice(), jump: field.jump.map(finiteOrNull), start: field.start.map(finiteOrNull) } : null,
+        output: g && !g.flat ? g.size.slice() : null,
+        rf: field
+          ? { size: field.size.slice(), jump: field.jump.map(finiteOrNull), start: field.start.map(finiteOrNull), ...(field.global ? { global: true as const } : {}) }
+          : null,
         ripple: finiteOrNull(field?.ripple),
         params: paramsSummary(node),
       };

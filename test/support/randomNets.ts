@@ -213,9 +213,35 @@ export function buildFromRecipe(recipe: Recipe, maxElements = recipe.rank === 1 
         break;
       }
       case 11: {
-        // A squeeze-and-excitation gate.
+        // A squeeze-and-excitation gate: global pool, then nothing, one or two 1x1 convolutions (with an
+        // activation between), or a dense layer; multiplied with the local map, either operand first,
+        // and sometimes added back to it (a residual block).
         const gap: LayerNode = { id: newId(), name: 'gap', type: 'globalPool', inputs: [last], origin: null, spec: { op: 'globalPool' } };
-        tryAdd({ op: 'mul', align: 'exact' }, [last, gap.id], [gap]);
+        const extra: LayerNode[] = [gap];
+        const ones = new Array<number>(rank).fill(1);
+        const conv1x1 = (from: string): LayerNode => ({
+          id: newId(),
+          name: 'fc',
+          type: 'conv',
+          inputs: [from],
+          origin: null,
+          spec: {
+            op: 'conv',
+            sliding: { kernel: ones, stride: ones, dilation: ones, padding: { kind: 'explicit', before: ones.map(() => 0), after: ones.map(() => 0) }, padMode: 'zeros', ceil: false },
+          },
+        });
+        const form = r[1]! % 4;
+        if (form === 1 || form === 2) extra.push(conv1x1(gap.id));
+        if (form === 2) {
+          extra.push({ id: newId(), name: 'act', type: 'pointwise', inputs: [extra[extra.length - 1]!.id], origin: null, spec: { op: 'pointwise', kind: 'relu' } });
+          extra.push(conv1x1(extra[extra.length - 1]!.id));
+        }
+        if (form === 3) extra.push({ id: newId(), name: 'dense', type: 'dense', inputs: [gap.id], origin: null, spec: { op: 'dense' } });
+        const gate = extra[extra.length - 1]!.id;
+        if (r[2]! % 3 === 0) {
+          const mul: LayerNode = { id: newId(), name: 'scale', type: 'mul', inputs: [gate, last], origin: null, spec: { op: 'mul', align: 'exact' } };
+          tryAdd({ op: 'add', align: 'exact' }, [last, mul.id], [...extra, mul]);
+        } else tryAdd({ op: 'mul', align: 'exact' }, r[2]! % 3 === 1 ? [last, gate] : [gate, last], extra);
         break;
       }
       case 12:

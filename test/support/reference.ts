@@ -17,6 +17,8 @@ import type { ModelGraph, PadMode } from '../../src/core/graph/ir';
 export interface RefNode {
   size: number[];
   spatial: boolean;
+  /** the spatial axes are gone (dense, flatten): no output map at all; a global pool keeps a 1x1 map */
+  flat?: boolean;
   before?: number[];
   after?: number[];
 }
@@ -112,7 +114,11 @@ export function refShapes(graph: ModelGraph, input: number[]): Map<string, RefNo
     } else if (s.op === 'pointwise' || s.op === 'unknown' || s.op === 'normalize') r = { size: src!.size.slice(), spatial: src!.spatial };
     else if (s.op === 'globalPool' || s.op === 'dense' || s.op === 'flatten') r = { size: input.map(() => 1), spatial: false };
     else if (s.op === 'constant') r = { size: input.map(() => 1), spatial: false };
-    if (r) out.set(node.id, r);
+    if (r) {
+      const merge = s.op === 'add' || s.op === 'mul' || s.op === 'concat';
+      r.flat = s.op === 'dense' || s.op === 'flatten' || s.op === 'constant' || (merge ? ins.every((x) => x!.flat) : !!src?.flat);
+      out.set(node.id, r);
+    }
   }
   return out;
 }
@@ -165,11 +171,21 @@ function shortcutCpu(w1: number, h1: number, add: Float64Array, w2: number, h2: 
   }
 }
 
-/** For each output position of Darknet's reorg, the input positions it reads (from the literal reorg_cpu). */
+/**
+ * For each output position of Darknet's reorg, the input positions it reads
+ * (from the literal reorg_cpu, on an input whose every element holds its own
+ * flat index). pjreddie's call reads the input as a map s times taller with
+ * s^2 times fewer channels, and the output likewise: input channel ch holds
+ * rows y + h*(ch mod s^2) of that tall view, output channel C rows
+ * Y + (h/s)*(C mod s^2). A read is local in the tall views; where the two
+ * blocks differ (ch mod s^2 != C mod s^2) the read wrapped around the map, and
+ * it is placed at its unwrapped row y + h*((ch mod s^2) - (C mod s^2)), as a
+ * circular padding position is.
+ */
 function reorgGatherTable(layout: string, h: number, w: number, b: number): Map<string, Array<[number, number]>> {
   const C = b * b;
   const big = new Float64Array(w * h * C);
-  for (let c = 0; c < C; c++) for (let i = 0; i < w * h; i++) big[c * w * h + i] = i;
+  for (let i = 0; i < big.length; i++) big[i] = i;
   const res = new Float64Array(w * h * C);
   if (layout === 'darknet-reorg') reorgCpu(big, w, h, C, b, false, res);
   else reorgCpu(big, Math.floor(w / b), Math.floor(h / b), C * b * b, b, false, res);
@@ -180,7 +196,11 @@ function reorgGatherTable(layout: string, h: number, w: number, b: number): Map<
     const p = i % plane;
     const key = `${Math.floor(p / ow)},${p % ow}`;
     const list = table.get(key) ?? [];
-    list.push([Math.floor(res[i]! / w), res[i]! % w]);
+    const v = res[i]!;
+    const q = v % (w * h);
+    const y = Math.floor(q / w);
+    const unwrap = layout === 'darknet-reorg' ? h * ((Math.floor(v / (w * h)) % C) - (Math.floor(i / plane) % C)) : 0;
+    list.push([y + unwrap, q % w]);
     table.set(key, list);
   }
   return table;
@@ -357,27 +377,47 @@ export function refMaps(graph: ModelGraph, input: number[], targets: string[], o
   return { paths, coverage };
 }
 
+/** Unbounded input coordinates a unit reads, by how many global operations the path passed (0: a local path). */
+export type RefFieldParts = Map<number, Set<string>>;
+
 /**
  * The set of unbounded input coordinates (per axis lists, combined per path)
  * that unit `unit` of `id` reads, as a set of coordinate strings.
  */
-export function refVirtualField(graph: ModelGraph, shapes: Map<string, RefNode>, id: string, unit: number[], memo = new Map<string, Set<string>>()): Set<string> {
+export function refVirtualField(graph: ModelGraph, shapes: Map<string, RefNode>, id: string, unit: number[], memo = new Map<string, RefFieldParts>()): Set<string> {
+  const all = new Set<string>();
+  for (const set of refVirtualFieldParts(graph, shapes, id, unit, memo).values()) for (const c of set) all.add(c);
+  return all;
+}
+
+/**
+ * The same, by the number of global operations each path passes: global
+ * pooling, dense and flatten, a merge input broadcast over the map (no
+ * spatial extent, or size 1 on an axis the merge has wider), a
+ * normalisation's statistics, a resampling layer after the axes are gone.
+ */
+export function refVirtualFieldParts(graph: ModelGraph, shapes: Map<string, RefNode>, id: string, unit: number[], memo = new Map<string, RefFieldParts>()): RefFieldParts {
   const key = `${id}@${unit.join(',')}`;
   const hit = memo.get(key);
   if (hit) return hit;
   const node = graph.nodes.find((n) => n.id === id)!;
   const me = shapes.get(id)!;
   const s = node.spec;
-  const res = new Set<string>();
-  const addFrom = (inputId: string, u: number[]) => {
-    for (const c of refVirtualField(graph, shapes, inputId, u, memo)) res.add(c);
+  const res: RefFieldParts = new Map();
+  const addFrom = (inputId: string, u: number[], viaGlobal = false) => {
+    for (const [d, set] of refVirtualFieldParts(graph, shapes, inputId, u, memo)) {
+      const depth = d + (viaGlobal ? 1 : 0);
+      let mine = res.get(depth);
+      if (!mine) res.set(depth, (mine = new Set()));
+      for (const c of set) mine.add(c);
+    }
   };
   const rank = unit.length;
   const resampling = ['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop'].includes(s.op);
   if (resampling && !shapes.get(node.inputs[0]!)!.spatial) {
     const n = shapes.get(node.inputs[0]!)!.size;
-    for (const i of multiIndex(n)) addFrom(node.inputs[0]!, i.map((ii, a) => unit[a]! * n[a]! + ii));
-  } else if (s.op === 'input') res.add(unit.join(','));
+    for (const i of multiIndex(n)) addFrom(node.inputs[0]!, i.map((ii, a) => unit[a]! * n[a]! + ii), true);
+  } else if (s.op === 'input') res.set(0, new Set([unit.join(',')]));
   else if (s.op === 'conv' || s.op === 'pool') {
     const w = s.sliding;
     for (const t of multiIndex(w.kernel)) addFrom(node.inputs[0]!, unit.map((u, a) => u * w.stride[a]! - me.before![a]! + t[a]! * w.dilation[a]!));
@@ -422,14 +462,17 @@ export function refVirtualField(graph: ModelGraph, shapes: Map<string, RefNode>,
   } else if (s.op === 'add' || s.op === 'mul' || s.op === 'concat') {
     node.inputs.forEach((inputId) => {
       const sh = shapes.get(inputId)!;
-      if (!sh.spatial) return addFrom(inputId, unit.map(() => 0));
+      if (!sh.spatial) return addFrom(inputId, unit.map(() => 0), true);
       const src: number[] = [];
+      let broadcast = false;
       for (let a = 0; a < rank; a++) {
         const m = sh.size[a]!;
         const n = me.size[a]!;
         if (m === n) src.push(unit[a]!);
-        else if (m === 1 && s.align === 'exact') src.push(0);
-        else {
+        else if (m === 1 && s.align === 'exact') {
+          src.push(0);
+          broadcast = true;
+        } else {
           // Darknet shortcut_cpu: every stride-th pixel of a larger input, or into every sample-th unit from a smaller one
           const stride = Math.max(1, Math.trunc(m / n));
           const sample = Math.max(1, Math.trunc(n / m));
@@ -437,7 +480,7 @@ export function refVirtualField(graph: ModelGraph, shapes: Map<string, RefNode>,
           src.push((unit[a]! / sample) * stride);
         }
       }
-      addFrom(inputId, src);
+      addFrom(inputId, src, broadcast);
     });
   } else if (s.op === 'pointwise') addFrom(node.inputs[0]!, unit);
   else if (s.op === 'unknown') {
@@ -445,25 +488,72 @@ export function refVirtualField(graph: ModelGraph, shapes: Map<string, RefNode>,
     for (const other of node.inputs.slice(1)) if (shapes.get(other)!.size.every((m, a) => m === me.size[a])) addFrom(other, unit);
   } else if (s.op === 'normalize') {
     addFrom(node.inputs[0]!, unit);
-    for (const i of multiIndex(shapes.get(node.inputs[0]!)!.size)) addFrom(node.inputs[0]!, i);
+    for (const i of multiIndex(shapes.get(node.inputs[0]!)!.size)) addFrom(node.inputs[0]!, i, true);
   }
   else if (s.op === 'globalPool' || s.op === 'dense' || s.op === 'flatten') {
     const n = shapes.get(node.inputs[0]!)!.size;
-    for (const i of multiIndex(n)) addFrom(node.inputs[0]!, i.map((ii, a) => unit[a]! * n[a]! + ii));
+    for (const i of multiIndex(n)) addFrom(node.inputs[0]!, i.map((ii, a) => unit[a]! * n[a]! + ii), true);
   }
   memo.set(key, res);
   return res;
 }
 
-/** size, jump and start per axis from the brute-force virtual fields. */
-export function refField(graph: ModelGraph, shapes: Map<string, RefNode>, id: string): { size: number[]; jump: number[]; start: number[] } {
+/**
+ * For each layer, the fewest global operations a path from the input passes
+ * to reach it (0: a local path; Infinity: no path), and whether some path
+ * passes one, from the graph's edges as forward() reads them.
+ */
+export function refPathDepths(graph: ModelGraph, shapes: Map<string, RefNode>): Map<string, { depth: number; global: boolean }> {
+  const kinds = new Map<string, { depth: number; global: boolean }>();
+  for (const node of graph.nodes) {
+    const me = shapes.get(node.id);
+    if (!me) continue;
+    const s = node.spec;
+    let depth = s.op === 'input' ? 0 : Infinity;
+    let global = false;
+    const edge = (inputId: string, viaGlobal: boolean) => {
+      const k = kinds.get(inputId);
+      if (!k || k.depth === Infinity) return;
+      depth = Math.min(depth, k.depth + (viaGlobal ? 1 : 0));
+      global ||= viaGlobal || k.global;
+    };
+    const first = node.inputs[0];
+    const resampling = ['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop'].includes(s.op);
+    if (resampling) edge(first!, !shapes.get(first!)!.spatial);
+    else if (s.op === 'add' || s.op === 'mul' || s.op === 'concat') {
+      for (const id of node.inputs) {
+        const sh = shapes.get(id)!;
+        edge(id, !sh.spatial || (s.align === 'exact' && sh.size.some((m, a) => m === 1 && me.size[a] !== 1)));
+      }
+    } else if (s.op === 'pointwise') edge(first!, false);
+    else if (s.op === 'unknown') {
+      edge(first!, false);
+      for (const other of node.inputs.slice(1)) if (shapes.get(other)!.size.every((m, a) => m === me.size[a])) edge(other, false);
+    } else if (s.op === 'normalize') {
+      edge(first!, false);
+      edge(first!, true);
+    } else if (s.op === 'globalPool' || s.op === 'dense' || s.op === 'flatten') for (const id of node.inputs) edge(id, true);
+    kinds.set(node.id, { depth, global });
+  }
+  return kinds;
+}
+
+/**
+ * size, jump and start per axis from the brute-force virtual fields, measured
+ * on the paths that pass the fewest global operations (the local paths when
+ * the layer has any: global context is no window); `global` when some path
+ * passes one.
+ */
+export function refField(graph: ModelGraph, shapes: Map<string, RefNode>, id: string): { size: number[]; jump: number[]; start: number[]; global: boolean } {
   const me = shapes.get(id)!;
   const rank = me.size.length;
-  const memo = new Map<string, Set<string>>();
+  const memo = new Map<string, RefFieldParts>();
+  const kind = refPathDepths(graph, shapes).get(id)!;
   const hull = (unit: number[]) => {
     const lo = new Array<number>(rank).fill(Infinity);
     const hi = new Array<number>(rank).fill(-Infinity);
-    for (const c of refVirtualField(graph, shapes, id, unit, memo)) {
+    const parts = refVirtualFieldParts(graph, shapes, id, unit, memo);
+    for (const c of parts.get(kind.depth) ?? []) {
       c.split(',').forEach((v, a) => {
         lo[a] = Math.min(lo[a]!, Number(v));
         hi[a] = Math.max(hi[a]!, Number(v));
@@ -484,7 +574,7 @@ export function refField(graph: ModelGraph, shapes: Map<string, RefNode>, id: st
     const m = (last.lo[a]! + last.hi[a]!) / 2;
     return n === 1 ? m - start[a]! : (m - start[a]!) / (n - 1);
   });
-  return { size, jump, start };
+  return { size, jump, start, global: kind.global };
 }
 
 /**
@@ -499,7 +589,7 @@ export function refRipple(graph: ModelGraph, shapes: Map<string, RefNode>, id: s
   const rank = me.size.length;
   const centre = me.size.map((n) => Math.floor((n - 1) / 2));
   const counts = new Map<string, number>();
-  const memo = new Map<string, Set<string>>();
+  const memo = new Map<string, RefFieldParts>();
   let mid: number[] | null = null;
   let best = Infinity;
   for (const off of multiIndex(radius.map((r) => 2 * r + 1))) {

@@ -5,9 +5,10 @@
  */
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
+import { EmptyRule } from '../../src/core/analysis/axisRules';
 import { pathMap, TapCache } from '../../src/core/analysis/paths';
 import { ModelAnalysis } from '../../src/core/analysis/session';
-import type { ModelGraph, PadMode } from '../../src/core/graph/ir';
+import type { LayerNode, ModelGraph, PadMode } from '../../src/core/graph/ir';
 import { net } from '../support/build';
 import { buildFromRecipe, recipeArb } from '../support/randomNets';
 import { refField, refMaps, refRipple, refShapes } from '../support/reference';
@@ -36,6 +37,7 @@ function check(graph: ModelGraph, override?: PadMode) {
     assert.ok(ref && g, `${node.id} has a shape in both`);
     assert.deepEqual(g!.size, ref!.size, `${node.id} size`);
     assert.equal(g!.spatial, ref!.spatial, `${node.id} spatial`);
+    assert.equal(g!.flat, ref!.flat, `${node.id} flat`);
   }
   if (graph.nodes.length < 2) return;
   const last = graph.nodes[graph.nodes.length - 1]!.id;
@@ -67,6 +69,7 @@ function check(graph: ModelGraph, override?: PadMode) {
     assert.deepEqual(got!.size, want.size, `${node.id} rf size`);
     assertClose(got!.jump, want.jump, `${node.id} jump`, 1e-12);
     assertClose(got!.start, want.start, `${node.id} start`, 1e-12);
+    assert.equal(got!.global, want.global, `${node.id} global`);
   }
 }
 
@@ -116,6 +119,92 @@ describe('engine = brute force on random networks', function () {
         { numRuns: rank === 1 ? 150 : 80, seed: SEED + 11 + rank },
       );
       assert.ok(compared > 40, `compared ${compared} ripples`);
+    });
+  }
+});
+
+/**
+ * The same network with a squeeze-and-excitation gate after some of its
+ * spatial layers X: gap = globalPool(X), fc = 1x1 conv(gap) (or two with an
+ * activation between), scale = mul(X, fc); X's consumers read scale instead.
+ */
+function withGates(graph: ModelGraph, gated: Set<string>, twoConvs: boolean, gateFirst: boolean): ModelGraph {
+  const rename = new Map<string, string>();
+  const nodes: LayerNode[] = [];
+  const ones = new Array<number>(graph.rank).fill(1);
+  const zeros = ones.map(() => 0);
+  const conv = (id: string, from: string): LayerNode => ({
+    id,
+    name: id,
+    type: 'conv',
+    inputs: [from],
+    origin: null,
+    spec: { op: 'conv', sliding: { kernel: ones, stride: ones, dilation: ones, padding: { kind: 'explicit', before: zeros, after: zeros }, padMode: 'zeros', ceil: false } },
+  });
+  for (const n of graph.nodes) {
+    nodes.push({ ...n, inputs: n.inputs.map((i) => rename.get(i) ?? i) });
+    if (!gated.has(n.id)) continue;
+    nodes.push({ id: `${n.id}.gap`, name: 'gap', type: 'globalPool', inputs: [n.id], origin: null, spec: { op: 'globalPool' } });
+    nodes.push(conv(`${n.id}.fc1`, `${n.id}.gap`));
+    let gate = `${n.id}.fc1`;
+    if (twoConvs) {
+      nodes.push({ id: `${n.id}.act`, name: 'act', type: 'pointwise', inputs: [gate], origin: null, spec: { op: 'pointwise', kind: 'relu' } });
+      nodes.push(conv(`${n.id}.fc2`, `${n.id}.act`));
+      gate = `${n.id}.fc2`;
+    }
+    nodes.push({ id: `${n.id}.scale`, name: 'scale', type: 'mul', inputs: gateFirst ? [gate, n.id] : [n.id, gate], origin: null, spec: { op: 'mul', align: 'exact' } });
+    rename.set(n.id, `${n.id}.scale`);
+  }
+  return { ...graph, nodes, outputs: graph.outputs.map((o) => rename.get(o) ?? o) };
+}
+
+describe('squeeze-and-excitation gates add global context, not geometry', function () {
+  this.timeout(600000);
+  for (const rank of [1, 2] as const) {
+    it(`${rank}-D: with and without gates, every layer has the same size, jump and start; the gated net agrees with brute force`, () => {
+      let gatedLayers = 0;
+      fc.assert(
+        fc.property(recipeArb(rank, 6), fc.array(fc.nat(), { minLength: 1, maxLength: 3 }), fc.boolean(), fc.boolean(), (recipe, picks, twoConvs, gateFirst) => {
+          const plain = buildFromRecipe(recipe);
+          const input = recipe.input;
+          const a = new ModelAnalysis(plain, input);
+          const spatial = plain.nodes.filter((n) => a.geometry.byId.get(n.id)?.spatial);
+          const gated = new Set(picks.map((p) => spatial[p % spatial.length]!.id));
+          const graph = withGates(plain, gated, twoConvs, gateFirst);
+          const b = new ModelAnalysis(graph, input);
+          for (const n of plain.nodes) {
+            const f = a.fields.get(n.id);
+            const g = b.fields.get(n.id);
+            if (!f) {
+              assert.equal(g, null, n.id);
+              continue;
+            }
+            assert.deepEqual(g!.size, f.size, `${n.id} size`);
+            assertClose(g!.jump, f.jump, `${n.id} jump`, 0);
+            assertClose(g!.start, f.start, `${n.id} start`, 0);
+            if (f.global) assert.ok(g!.global, `${n.id} stays global`);
+          }
+          for (const x of gated) {
+            const scale = b.fields.get(`${x}.scale`)!;
+            const local = a.fields.get(x)!;
+            assert.deepEqual([scale.size, scale.global], [local.size, true], `${x}.scale`);
+            assertClose(scale.jump, local.jump, `${x}.scale jump`, 0);
+            assertClose(scale.start, local.start, `${x}.scale start`, 0);
+            // every layer that reads the gated map depends on the whole input
+            for (const n of plain.nodes) {
+              if (n.inputs.includes(x) && n.spec.op !== 'crop' && n.spec.op !== 'constant' && b.fields.get(n.id)) {
+                const rules = b.geometry.byId.get(n.id)!.rules[n.inputs.indexOf(x)]!;
+                if (!rules.some((r) => r instanceof EmptyRule)) assert.ok(b.fields.get(n.id)!.global, `${n.id} after the gate is global`);
+              }
+            }
+            gatedLayers++;
+          }
+          // and maps, fields and the global flag of the gated net against the brute force
+          check(graph);
+        }),
+        { numRuns: rank === 1 ? 50 : 30, seed: SEED + 21 + rank },
+      );
+      assert.ok(gatedLayers > 40, `gated ${gatedLayers} layers`);
     });
   }
 });

@@ -82,6 +82,34 @@ describe('command line', function () {
     assert.equal(j.metrics['5'].deadPixels, 4524);
   });
 
+  it('a squeeze-and-excitation gate: rf.global in the JSON, +g in the table; a global pool is a 1x1 map', () => {
+    const file = join(tmp, 'se.cfg');
+    writeFileSync(
+      file,
+      '[net]\nwidth=32\nheight=32\nchannels=3\n\n[convolutional]\nsize=3\nstride=2\npad=1\nfilters=8\n\n[avgpool]\n\n[convolutional]\nsize=1\nfilters=8\n\n[scale_channels]\nfrom=-3\n\n[convolutional]\nsize=3\npad=1\nfilters=8\n\n[connected]\noutput=10\n',
+    );
+    const j = json('analyze', file, '--json');
+    const byId = (id: string) => j.layers.find((l: { id: string }) => l.id === id);
+    assert.deepEqual(byId('0').rf, { size: [3, 3], jump: [2, 2], start: [0, 0] }, 'no global key on a local layer');
+    assert.deepEqual(byId('1').output, [1, 1], 'avgpool');
+    assert.equal(byId('1').rf.global, true);
+    // the gate: the field of conv 0, plus global context; the conv after it: 7 at jump 2
+    assert.deepEqual(byId('3').rf, { size: [3, 3], jump: [2, 2], start: [0, 0], global: true });
+    assert.deepEqual(byId('4').rf, { size: [7, 7], jump: [2, 2], start: [0, 0], global: true });
+    assert.equal(byId('5').output, null, 'connected');
+    const t = cli('analyze', file);
+    assert.equal(t.code, 0);
+    assert.match(t.stdout, /\n1 +\d+ +avgpool +1x1 +33\+g /);
+    assert.match(t.stdout, /\n3 +\d+ +scale_channels +16x16 +3\+g +2 +0\n/);
+    assert.match(t.stdout, /\n0 +\d+ +convolutional +k3 s2 p1 +16x16 +3 +2 +0\n/);
+    assert.match(t.stdout, /\n5 +\d+ +connected +\(flat\)/);
+    assert.match(t.stdout, /rf \+g: the layer also depends on every pixel through a global operation/);
+    // no legend where nothing is global
+    const plain = join(tmp, 'plain.cfg');
+    writeFileSync(plain, '[net]\nwidth=32\nheight=32\nchannels=3\n\n[convolutional]\nsize=3\nstride=2\npad=1\nfilters=8\n');
+    assert.doesNotMatch(cli('analyze', plain).stdout, /\+g/);
+  });
+
   it('--input wins over the file and is reported as the source', () => {
     const j = json('analyze', DARKNET, '--json', '--input', '64');
     assert.deepEqual(j.input, { shape: [64, 64], source: 'option' });

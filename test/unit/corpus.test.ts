@@ -7,6 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ModelAnalysis } from '../../src/core/analysis/session';
 import { engineOf } from '../support/engine';
 import { analyze, type AnalysisReport, type AnalyzeOptions } from '../../src/core';
 
@@ -63,7 +64,13 @@ function layer(r: AnalysisReport, id: string) {
             const dependsOnInput = analysis.ancestors([l.id]).includes(inputId);
             if (dependsOnInput) assert.ok(l.rf && l.rf.size.every((s) => s >= 1), `${l.id} has a field`);
             else assert.equal(l.rf, null, `${l.id} depends on no pixel`);
+            // A global pool's output is a 1x1 map; only dense, flatten and reshape remove the axes.
+            if (l.op === 'globalPool') assert.deepEqual(l.output, r.input!.shape.map(() => 1), `${l.id} is a 1x1 map`);
+            if (l.op === 'dense' || l.op === 'flatten') assert.equal(l.output, null, `${l.id} has no map`);
+            if (l.op === 'globalPool' || l.op === 'dense' || l.op === 'flatten') assert.equal(l.rf?.global, true, `${l.id} is global`);
           }
+          // The findings look at the last layers with spatial extent, never at a pooled 1x1 map after them.
+          for (const id of r.finalLayers) assert.ok(engine(r).geometry.byId.get(id)!.spatial, `${id} is spatial`);
           for (const [id, m] of Object.entries(r.metrics)) {
             assert.ok(m.peakLog10 !== null && m.peakLog10 > 0, `${id} peak`);
             // 0 when the border is cropped away (Darknet's [crop])
@@ -112,10 +119,33 @@ function layer(r: AnalysisReport, id: string) {
       assert.equal(layer(r, r.outputs[0]!).output, null);
     });
 
-    it('Darknet ResNet-50: shortcuts from larger maps are sampled, the last map is 8x8 at 256', () => {
+    it('Darknet ResNet-50: shortcuts from larger maps are sampled, the last map is 8x8 at 256, then a 1x1 pool', () => {
       const r = run('darknet/resnet50.cfg');
-      const last = r.layers.filter((l) => l.output && l.op !== 'input').pop()!;
-      assert.deepEqual(last.output, [8, 8]);
+      // the findings look at the last block (8x8), not at the 1x1 map the global pool leaves
+      assert.deepEqual(r.finalLayers, ['65']);
+      assert.equal(layer(r, '65').type, 'shortcut');
+      assert.deepEqual(layer(r, '65').output, [8, 8]);
+      assert.deepEqual(layer(r, '66').output, [1, 1], 'avgpool');
+      assert.deepEqual(layer(r, r.outputs[0]!).output, [1, 1], 'the softmax on the pooled map');
+      assert.ok(r.metrics['65'] && r.metrics[r.outputs[0]!]);
+    });
+
+    it('global pools are 1x1 maps; the findings look at the layer before them', () => {
+      for (const [file, final, pool] of [
+        ['darknet/darknet19.cfg', '23', '24'],
+        ['darknet/efficientnet_b0.cfg', '131', '132'],
+        ['caffe/squeezenet_v1.1_deploy.prototxt', 'relu_conv10', 'pool10'],
+        ['caffe/mobilenet_deploy.prototxt', 'relu6/sep', 'pool6'],
+      ] as const) {
+        const r = run(file);
+        assert.deepEqual(r.finalLayers, [final], file);
+        assert.notDeepEqual(layer(r, final).output, [1, 1], file);
+        assert.deepEqual(layer(r, pool).output, [1, 1], `${file} ${pool}`);
+      }
+      // VGG-16: pool5 (7x7) before the dense layers, which have no map
+      const vgg = run('caffe/vgg16_deploy.prototxt');
+      assert.deepEqual(vgg.finalLayers, ['pool5']);
+      assert.equal(layer(vgg, 'fc6').output, null);
     });
 
     it('AlexNet (Caffe): 55, 27 (ceil), 27, 13, 13, 6', () => {
@@ -155,6 +185,77 @@ function layer(r: AnalysisReport, id: string) {
       const r = run('caffe/voc-fcn8s_deploy.prototxt');
       assert.deepEqual(layer(r, 'score').output, r.input!.shape);
     });
+  });
+
+  describe('global context and wrapped reads do not disturb the geometry', () => {
+    it('EfficientNet-B0: the squeeze-and-excitation gates add global context; jumps are the stride products 2 .. 32', () => {
+      const r = run('darknet/efficientnet_b0.cfg');
+      const strided = r.layers.filter((l) => l.op === 'conv' && /\bs2\b/.test(l.params));
+      assert.deepEqual(
+        strided.map((l) => l.rf!.jump),
+        [[2, 2], [4, 4], [8, 8], [16, 16], [32, 32]],
+      );
+      // symmetric padding all the way: every map's unit 0 is centred on pixel 0, its jump 224 / its size
+      for (const l of r.layers) {
+        if (!l.output || l.output[0] === 1) continue;
+        assert.deepEqual(l.rf!.jump, l.output.map((n) => 224 / n), `${l.id} jump`);
+        assert.deepEqual(l.rf!.start, [0, 0], `${l.id} start`);
+        // from the first gate (layer 6) on, every layer depends on the whole input
+        assert.equal(l.rf!.global ?? false, l.op !== 'input' && Number(l.id) >= 6, `${l.id} global`);
+      }
+      // a gate: the field of its local operand, marked global
+      const gates = r.layers.filter((l) => l.type === 'scale_channels');
+      assert.equal(gates.length, 16);
+      for (const g of gates) {
+        const local = layer(r, g.inputs.find((id) => layer(r, id).output![0] !== 1)!);
+        assert.deepEqual([g.rf!.size, g.rf!.jump, g.rf!.start], [local.rf!.size, local.rf!.jump, local.rf!.start], g.id);
+        assert.equal(g.rf!.global, true);
+      }
+      // the first gate multiplies conv 2 (7x7 at jump 2), the last conv (125) sees 787
+      assert.deepEqual(layer(r, '6').rf!.size, [7, 7]);
+      assert.deepEqual(layer(r, '131').rf!.size, [787, 787]);
+      // the last global pool sees the union of the 7x7 map's fields: 787 + 6*32, one map (224) to the next virtual unit
+      assert.deepEqual([layer(r, '132').rf!.size, layer(r, '132').rf!.jump, layer(r, '132').rf!.start], [[979, 979], [224, 224], [96, 96]]);
+    });
+
+    it('EfficientNet-B0 without its gates has the same size, jump and start on every layer', () => {
+      const file = join(CORPUS, 'darknet/efficientnet_b0.cfg');
+      const source = { fileName: file, text: readFileSync(file, 'utf8') };
+      const gated = analyze(source, { findings: 'none' });
+      const graph = engineOf(source, gated).graph;
+      // each [scale_channels] becomes the identity of its local operand; the gate branches are left dangling
+      const plain = {
+        ...graph,
+        nodes: graph.nodes.map((n) => {
+          if (n.spec.op !== 'mul') return n;
+          const local = n.inputs.find((id) => gated.layers.find((l) => l.id === id)!.output![0] !== 1)!;
+          return { ...n, inputs: [local], spec: { op: 'pointwise' as const, kind: 'identity' } };
+        }),
+      };
+      const fields = new ModelAnalysis(plain, [224, 224]).fields;
+      let compared = 0;
+      for (const l of gated.layers) {
+        const f = fields.get(l.id)!;
+        assert.deepEqual([l.rf!.size, l.rf!.jump, l.rf!.start], [f.size, f.jump, f.start], l.id);
+        compared++;
+      }
+      assert.equal(compared, gated.layers.length);
+    });
+
+    for (const input of [608, 416]) {
+      it(`YOLOv2 (pjreddie) at ${input}: the reorg and the route that joins it keep jump 32 and start 15.5`, () => {
+        const r = run('darknet/yolov2.cfg', { input });
+        const reorg = layer(r, '27');
+        assert.equal(reorg.type, 'reorg');
+        // rows: 4 rows of the 16-jump map around each block (166 + 3*16); columns: a clean 2-wide block (166 + 16)
+        assert.deepEqual([reorg.rf!.size, reorg.rf!.jump, reorg.rf!.start], [[214, 182], [32, 32], [15.5, 15.5]]);
+        for (const id of ['28', '29', '31']) {
+          assert.deepEqual([layer(r, id).rf!.jump, layer(r, id).rf!.start], [[32, 32], [15.5, 15.5]], id);
+        }
+        assert.deepEqual(layer(r, '28').rf!.size, [502, 502], 'the route: the union of the reorg and layer 24');
+        assert.deepEqual(layer(r, '31').rf!.size, [566, 566]);
+      });
+    }
   });
 
   describe('published receptive fields (Araujo, Norris & Sim, Distill 2019)', () => {

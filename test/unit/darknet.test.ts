@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { analyze, type AnalysisReport } from '../../src/core';
+import { gcd, PjreddieReorgRule, TapSink } from '../../src/core/analysis/axisRules';
 import { ModelAnalysis } from '../../src/core/analysis/session';
 import { engineOf } from '../support/engine';
 import { parseCfg } from '../../src/core/formats/darknet/cfg';
@@ -169,7 +170,7 @@ dilation=2`),
     assert.equal(graph.dialect, 'alexeyab');
   });
 
-  it('upsample copies, a negative stride sums blocks, avgpool and connected are global', () => {
+  it('upsample copies, a negative stride sums blocks, avgpool keeps a 1x1 map, connected has none', () => {
     const r = run(
       cfg(`[upsample]
 stride=2
@@ -179,7 +180,11 @@ stride=-4
 [connected]
 output=10`),
     );
-    assert.deepEqual(sizes(r), { input: [32, 32], 0: [64, 64], 1: [16, 16], 2: null, 3: null });
+    assert.deepEqual(sizes(r), { input: [32, 32], 0: [64, 64], 1: [16, 16], 2: [1, 1], 3: null });
+    assert.deepEqual(
+      r.layers.map((l) => l.rf!.global ?? false),
+      [false, false, false, true, true],
+    );
   });
 
   it('crop keeps a centred crop_width x crop_height at test time', () => {
@@ -361,8 +366,142 @@ from=-2`,
     agree(graph, [12, 12], '2');
   });
 
+  it("pjreddie's reorg maps agree with reorg_cpu where rows wrap (odd h/2) and where they do not (even h/2)", () => {
+    for (const [h, w] of [
+      [26, 26],
+      [52, 8],
+      [4, 4],
+      [2, 2],
+      [6, 2],
+    ] as const) {
+      const { graph } = read(cfg(`[reorg]\nstride=2\n[convolutional]\nsize=3\npad=1`, `width=${w}\nheight=${h}`), 'pjreddie');
+      agree(graph, [h, w], '1');
+    }
+  });
+
   it('a reorg on a size the stride does not divide is reported', () => {
     const r = run(cfg(`[reorg]\nstride=2`, 'width=13\nheight=13'));
     assert.ok(r.findings.some((f) => f.code === 'RFL100' && /divisible/.test(f.message)));
+  });
+});
+
+describe("pjreddie's [reorg] rows, simulated with reorg_cpu at several sizes", () => {
+  /** blas.c reorg_cpu, one batch, line by line. */
+  function reorgCpu(x: Float64Array, w: number, h: number, c: number, stride: number, forward: boolean, out: Float64Array): void {
+    const outC = Math.trunc(c / (stride * stride));
+    for (let k = 0; k < c; ++k) {
+      for (let j = 0; j < h; ++j) {
+        for (let i = 0; i < w; ++i) {
+          const inIndex = i + w * (j + h * k);
+          const c2 = k % outC;
+          const offset = Math.trunc(k / outC);
+          const w2 = i * stride + (offset % stride);
+          const h2 = j * stride + Math.trunc(offset / stride);
+          const outIndex = w2 + w * stride * (h2 + h * stride * c2);
+          if (forward) out[outIndex] = x[inIndex]!;
+          else out[inIndex] = x[outIndex]!;
+        }
+      }
+    }
+  }
+
+  /** Per output row, how often reorg_layer's forward (reorg_cpu(input, w, h, c, ..., 0, output)) reads each input row. */
+  function readsPerRow(h: number, w: number, s: number, c: number): Array<Map<number, number>> {
+    const x = new Float64Array(w * h * c);
+    for (let i = 0; i < x.length; i++) x[i] = i; // every element holds its own index
+    const out = new Float64Array(x.length);
+    reorgCpu(x, w, h, c, s, false, out);
+    const oh = h / s;
+    const ow = w / s;
+    const rows = Array.from({ length: oh }, () => new Map<number, number>());
+    for (let e = 0; e < out.length; e++) {
+      const p = e % (ow * oh);
+      const [Y, X] = [Math.floor(p / ow), p % ow];
+      const v = out[e]! % (w * h);
+      const [y, xx] = [Math.floor(v / w), v % w];
+      assert.ok(xx >= s * X && xx < s * X + s, `columns stay in their block (${xx} for output column ${X})`);
+      rows[Y]!.set(y, (rows[Y]!.get(y) ?? 0) + 1);
+    }
+    return rows;
+  }
+
+  function taps(rule: PjreddieReorgRule, o: number, view: 'real' | 'virtual'): Map<number, number> {
+    const sink = new TapSink();
+    rule[view](o, sink);
+    const m = new Map<number, number>();
+    for (let t = 0; t < sink.length; t++) m.set(sink.idx[t]!, (m.get(sink.idx[t]!) ?? 0) + sink.w[t]!);
+    return m;
+  }
+
+  const mod = (a: number, n: number) => ((a % n) + n) % n;
+  const cases: Array<[s: number, heights: number[]]> = [
+    [2, [2, 4, 6, 8, 12, 26, 38, 52, 76]],
+    [3, [3, 6, 9, 12, 18, 27, 36]],
+  ];
+  for (const [s, heights] of cases) {
+    for (const h of heights) {
+      const oh = h / s;
+      it(`stride ${s}, height ${h} (h/s = ${oh}, ${oh % 2 ? 'odd' : 'even'})`, () => {
+        const rule = new PjreddieReorgRule(h, oh, s);
+        for (const [w, c] of [
+          [s, s * s],
+          [3 * s, 2 * s * s],
+        ]) {
+          const reads = readsPerRow(h, w, s, c);
+          for (let Y = 0; Y < oh; Y++) {
+            // real: the rows reorg_cpu reads, in proportion to how often; s rows' worth in all (a clean block reads s rows)
+            const real = taps(rule, Y, 'real');
+            const total = [...reads[Y]!.values()].reduce((a, b) => a + b, 0);
+            assert.deepEqual([...real.keys()].sort((a, b) => a - b), [...reads[Y]!.keys()].sort((a, b) => a - b), `rows of ${Y}`);
+            for (const [y, n] of reads[Y]!) assert.ok(Math.abs(real.get(y)! - (s * n) / total) < 1e-12, `weight of row ${y} in ${Y}`);
+          }
+        }
+        const lo = (Y: number) => s * Y - (s - 1) * (s - 1);
+        const hi = (Y: number) => s * Y + s * (s - 1);
+        const reads = readsPerRow(h, s, s, s * s);
+        for (let Y = 0; Y < oh; Y++) {
+          const virt = taps(rule, Y, 'virtual');
+          const real = taps(rule, Y, 'real');
+          // virtual: the same reads, each at a row congruent modulo h, all around the output's own block
+          const folded = new Map<number, number>();
+          for (const [y, wt] of virt) {
+            assert.ok(y >= lo(Y) && y <= hi(Y), `unwrapped row ${y} of ${Y} lies in ${lo(Y)}..${hi(Y)}`);
+            folded.set(mod(y, h), (folded.get(mod(y, h)) ?? 0) + wt);
+          }
+          assert.deepEqual([...folded.entries()].sort((a, b) => a[0] - b[0]), [...real.entries()].sort((a, b) => a[0] - b[0]), `folded ${Y}`);
+          // where that window is shorter than the map, the row is the only one congruent to the read in it
+          if (hi(0) - lo(0) + 1 <= h) {
+            for (const y of reads[Y]!.keys()) {
+              const reps = [];
+              for (let u = lo(Y); u <= hi(Y); u++) if (mod(u, h) === y) reps.push(u);
+              assert.equal(reps.length, 1);
+              assert.ok(virt.has(reps[0]!), `read of row ${y} by ${Y} at ${reps[0]}`);
+            }
+          }
+        }
+        // the rule repeats every gcd(s, h/s) outputs, also on virtual units beyond the map
+        const g = gcd(s, oh);
+        assert.deepEqual([rule.periodOut, rule.periodIn], [g, s * g]);
+        for (let Y = -2 * oh; Y < 2 * oh; Y++) {
+          const a = [...taps(rule, Y, 'virtual').entries()].map(([y, wt]) => [y + s * g, wt]);
+          assert.deepEqual([...taps(rule, Y + g, 'virtual').entries()], a, `period at ${Y}`);
+        }
+        if (s === 2) {
+          const want = (Y: number) => (oh % 2 ? [2 * Y - 1, 2 * Y, 2 * Y + 1, 2 * Y + 2] : Y % 2 ? [2 * Y - 1, 2 * Y + 1] : [2 * Y, 2 * Y + 2]);
+          for (let Y = 0; Y < oh; Y++) assert.deepEqual([...taps(rule, Y, 'virtual').keys()], want(Y), `rows of ${Y}`);
+          // with h/2 odd the first output row reads the last input row (a wrap), with h/2 even no read wraps
+          const wraps = taps(rule, 0, 'real').has(h - 1) && h > 2;
+          assert.equal(wraps, oh % 2 === 1 && h > 2);
+        }
+      });
+    }
+  }
+
+  it('the fields of a reorg on 38 (h/2 odd) and on 52 (h/2 even), by hand', () => {
+    const field = (h: number) => run(cfg(`[reorg]\nstride=2`, `width=8\nheight=${h}`), undefined).layers.find((l) => l.id === '0')!.rf!;
+    // 38: output row Y reads rows 2Y-1 .. 2Y+2: 4 rows centred on 2Y+0.5, as a clean 2-row block is
+    assert.deepEqual([field(38).size, field(38).jump, field(38).start], [[4, 2], [2, 2], [0.5, 0.5]]);
+    // 52: the centre unit 12 reads rows 24 and 26 (3 wide); unit 0 rows 0, 2 (centre 1); the last unit 25 rows 49, 51 (centre 50)
+    assert.deepEqual([field(52).size, field(52).jump, field(52).start], [[3, 2], [49 / 25, 2], [1, 0.5]]);
   });
 });

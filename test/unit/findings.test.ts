@@ -134,7 +134,19 @@ layer { name: "cr" type: "Crop" bottom: "conv1" bottom: "ref" top: "cr" crop_par
   it('RFL004 names the field size against the input', () => {
     const g = net(2).conv('a', { k: 3 }).conv('b', { k: 3 }).build();
     const f = findingsOf(g, [9, 9]).findings.find((x) => x.code === 'RFL004')!;
-    assert.match(f.message, /sees at most 5x5 pixels of the 9x9 input/);
+    assert.match(f.message, /sees at most 5x5 pixels of the 9x9 input: no unit/);
+  });
+
+  it('RFL004 behind a squeeze-and-excitation gate: the local field, and the global summary named', () => {
+    const g = net(2)
+      .conv('a', { k: 3 })
+      .add('gap', { op: 'globalPool' }, ['a'])
+      .merge('scale', 'mul', ['a', 'gap'])
+      .conv('b', { k: 3 })
+      .build();
+    const f = findingsOf(g, [9, 9]).findings.find((x) => x.code === 'RFL004')!;
+    assert.equal(f.layer, 'b');
+    assert.match(f.message, /sees at most 5x5 pixels of the 9x9 input \(and a global summary of all of it, through global pooling or a squeeze-and-excitation gate\): no unit can relate content further apart than its field except through that summary\./);
   });
 
   it("RFL005: TensorFlow 'same' with stride 2 on an even input pads only after; on an odd input it is symmetric", () => {

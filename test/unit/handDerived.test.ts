@@ -202,17 +202,29 @@ describe('hand-derived receptive fields', () => {
     assert.deepEqual(new ModelAnalysis(g, [9]).fields.get('sum')!.size, [5]);
   });
 
-  it('a squeeze-and-excitation gate makes the field the whole input', () => {
+  it('a squeeze-and-excitation gate adds global context: the field follows the local operand', () => {
     const g = net(2)
       .conv('c', { k: 3, p: 1 })
       .add('gap', { op: 'globalPool' }, ['c'])
       .add('fc', { op: 'dense' }, ['gap'])
       .merge('scale', 'mul', ['c', 'fc'])
+      .conv('after', { k: 3, s: 2, p: 1 })
       .build();
     const a = new ModelAnalysis(g, [10, 10]);
-    // c: units read -1..10 at most; the gate sees every unit of c: field -1 .. 10 -> 12 wide
-    assert.deepEqual(a.fields.get('scale')!.size, [12, 12]);
+    const f = (id: string) => a.fields.get(id)!;
+    // c: 3 wide, jump 1, start 0; the gate does not widen it, the conv after it sees 5 at jump 2, start 0
+    assert.deepEqual([f('scale').size, f('scale').jump, f('scale').start, f('scale').global], [[3, 3], [1, 1], [0, 0], true]);
+    assert.deepEqual([f('after').size, f('after').jump, f('after').start, f('after').global], [[5, 5], [2, 2], [0, 0], true]);
+    assert.equal(f('c').global, false);
+    // the pool and the dense layer only have global paths: the union of c's units -1 .. 10 (12 wide),
+    // centred at 4.5, the next (virtual) pool unit one map (10 pixels) on
+    assert.deepEqual([f('gap').size, f('gap').jump, f('gap').start, f('gap').global], [[12, 12], [10, 10], [4.5, 4.5], true]);
+    assert.deepEqual([f('fc').size, f('fc').jump, f('fc').start], [[12, 12], [10, 10], [4.5, 4.5]]);
+    // maps still count every path: the gate makes every unit depend on every pixel
     const cov = a.coverage(['scale']);
     assert.ok(cov.every((c) => c === 100), 'every unit covers every pixel');
+    assert.equal(a.geometry.byId.get('gap')!.flat, false, 'a global pool keeps a 1x1 map');
+    assert.equal(a.geometry.byId.get('fc')!.flat, true, 'a dense layer has none');
   });
+
 });

@@ -448,8 +448,8 @@ export class DarknetSampleRule extends RuleBase implements AxisRule {
 }
 
 /**
- * The gather of pjreddie/darknet's reorg along the height axis, derived from
- * reorg_cpu(input, w, h, c, batch, stride, forward=0, output) called with the
+ * pjreddie/darknet's [reorg] along the height axis, from
+ * reorg_cpu(input, w, h, c, batch, s, forward=0, output) called with the
  * input's own dimensions (reorg_layer.c): output element in_index = i + w*(j + h*k)
  * reads input element out_index = w2 + w*s*(h2 + h*s*c2) with w2 = i*s + off%s,
  * h2 = j*s + off/s. Reading both flat indices back as positions of the
@@ -460,28 +460,84 @@ export class DarknetSampleRule extends RuleBase implements AxisRule {
  * Each (t, q, j) is one copy of c/s^2 channels, so with one channel the weight
  * is 1/s^2 and every input row is read with total weight 1, as in a clean
  * space-to-depth.
+ *
+ * Both reductions wrap together: when t + s*j = oy + m*(h/s), the unreduced
+ * input row t + s*s*j + s*q is s*oy + s*q - (s-1)*t + m*h. So each read has
+ * an unwrapped row s*oy + s*q - (s-1)*t, between s*oy - (s-1)^2 and
+ * s*oy + s*(s-1), around the output's own block of s rows. `real` reads it
+ * reduced modulo h (past the last row it lands on the first, as circular
+ * padding does); `virtual` reads the unwrapped row, so that size, jump and
+ * start are those of a sliding window; with g = gcd(s, h/s) the rows an output
+ * reads depend on oy mod g: the rule repeats every g outputs and s*g rows.
+ * At s = 2 and an odd h/s, output row oy reads rows 2*oy-1 .. 2*oy+2 (weight
+ * 1/2 each); with h/s even, rows 2*oy and 2*oy+2 for an even oy, 2*oy-1 and
+ * 2*oy+1 for an odd one (weight 1 each), and no read wraps.
  */
-export function pjreddieReorgRows(h: number, s: number): { idx: number[][]; weight: number[][] } {
-  const oh = h / s;
-  const rows = new Map<number, number>();
-  const idx: number[][] = [];
-  const weight: number[][] = [];
-  for (let oy = 0; oy < oh; oy++) {
-    rows.clear();
+export class PjreddieReorgRule extends RuleBase implements AxisRule {
+  readonly periodOut: number;
+  readonly periodIn: number;
+  /** most input rows one output reads */
+  readonly taps: number;
+  get tapsPerUnit(): number {
+    return this.taps;
+  }
+  private readonly virtualIdx: number[][] = [];
+  private readonly virtualWeight: number[][] = [];
+  private readonly realIdx: number[][] = [];
+  private readonly realWeight: number[][] = [];
+  constructor(
+    readonly nIn: number,
+    readonly nOut: number,
+    readonly stride: number,
+  ) {
+    super();
+    const h = nIn;
+    const s = stride;
+    const oh = nOut;
+    const g = gcd(s, oh);
+    this.periodOut = g;
+    this.periodIn = s * g;
+    const rows = Array.from({ length: oh }, () => new Map<number, number>());
     for (let t = 0; t < s; t++) {
       for (let j = 0; j < h; j++) {
-        if ((t + s * j) % oh !== oy) continue;
+        const raw = t + s * j;
+        const oy = raw % oh;
+        const m = (raw - oy) / oh;
         for (let q = 0; q < s; q++) {
-          const y = (t + s * s * j + s * q) % h;
-          rows.set(y, (rows.get(y) ?? 0) + 1 / (s * s));
+          const y = t + s * s * j + s * q - m * h;
+          const map = rows[oy]!;
+          map.set(y, (map.get(y) ?? 0) + 1 / (s * s));
         }
       }
     }
-    const keys = [...rows.keys()].sort((a, b) => a - b);
-    idx.push(keys);
-    weight.push(keys.map((k) => rows.get(k)!));
+    let taps = 0;
+    for (const map of rows) {
+      const keys = [...map.keys()].sort((a, b) => a - b);
+      this.virtualIdx.push(keys);
+      this.virtualWeight.push(keys.map((k) => map.get(k)!));
+      const real = new Map<number, number>();
+      for (const k of keys) real.set(mod(k, h), (real.get(mod(k, h)) ?? 0) + map.get(k)!);
+      const rk = [...real.keys()].sort((a, b) => a - b);
+      this.realIdx.push(rk);
+      this.realWeight.push(rk.map((k) => real.get(k)!));
+      taps = Math.max(taps, keys.length);
+    }
+    this.taps = taps;
   }
-  return { idx, weight };
+
+  virtual(o: number, sink: TapSink): void {
+    const r = mod(o, this.nOut);
+    const shift = ((o - r) / this.nOut) * this.nIn;
+    const idx = this.virtualIdx[r]!;
+    const w = this.virtualWeight[r]!;
+    for (let t = 0; t < idx.length; t++) sink.push(idx[t]! + shift, w[t]!);
+  }
+
+  real(o: number, sink: TapSink): void {
+    const idx = this.realIdx[o]!;
+    const w = this.realWeight[o]!;
+    for (let t = 0; t < idx.length; t++) sink.push(idx[t]!, w[t]!);
+  }
 }
 
 /** Reads nothing: an input that only lends its shape (Caffe Crop's reference blob). */

@@ -8,9 +8,8 @@ import {
   GlobalRule,
   LinearRule,
   NearestRule,
-  pjreddieReorgRows,
+  PjreddieReorgRule,
   ShiftRule,
-  TableRule,
   TransposedRule,
   WindowRule,
   type AxisRule,
@@ -22,8 +21,18 @@ export interface NodeGeometry {
   node: LayerNode;
   /** Output size per axis; 1 on every axis for layers without spatial extent. */
   size: number[];
-  /** False for dense, flatten, global pooling and what follows them: the output has no spatial axes. */
+  /**
+   * False for layers without spatial extent: global pooling, dense, flatten and
+   * what follows them (one unit that sums up the whole map; a gate built on it
+   * is broadcast over the map it multiplies).
+   */
   spatial: boolean;
+  /**
+   * True once a dense, flatten or reshape layer has removed the spatial axes.
+   * A global pool and the 1x1 convolutions of a squeeze-and-excitation block
+   * keep a 1x1 map: spatial false, flat false.
+   */
+  flat: boolean;
   /** rules[k][axis]: how the layer reads its k-th input along each axis (built on first use). */
   readonly rules: AxisRule[][];
   /** For window layers: the padding applied before and after, per axis, after resolving 'same'. */
@@ -71,6 +80,7 @@ class LayerGeometry implements NodeGeometry {
     readonly node: LayerNode,
     readonly size: number[],
     readonly spatial: boolean,
+    readonly flat: boolean,
     private readonly inputs: NodeGeometry[],
     private readonly make: () => AxisRule[][],
     readonly padBefore?: number[],
@@ -181,7 +191,7 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
     if (missing) continue;
     const spec = node.spec;
     const first = inputs[0];
-    let result: (Omit<NodeGeometry, 'node' | 'rules'> & { rules: () => AxisRule[][] }) | null = null;
+    let result: (Omit<NodeGeometry, 'node' | 'rules' | 'flat'> & { rules: () => AxisRule[][] }) | null = null;
     const needInput = (): NodeGeometry | null => {
       if (!first) fail(`${node.name} has no input.`);
       return first ?? null;
@@ -340,11 +350,8 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
           size.map((nOut, a) => {
             const b = spec.block[a]!;
             const nIn = src.size[a]!;
-            // [reorg] gathers rows (axis 0 of H, W) from across the map and keeps columns clean.
-            if (layout === 'darknet-reorg' && a === 0) {
-              const t = pjreddieReorgRows(nIn, b);
-              return new TableRule(nIn, nOut, t.idx, t.weight) as AxisRule;
-            }
+            // [reorg] gathers rows (axis 0 of H, W) around each block, wrapping at the border, and keeps columns clean.
+            if (layout === 'darknet-reorg' && a === 0) return new PjreddieReorgRule(nIn, nOut, b) as AxisRule;
             return new WindowRule(nIn, nOut, b, b, 1, 0, 0, 'zeros') as AxisRule;
           }),
         ];
@@ -501,7 +508,11 @@ export function inferGeometry(graph: ModelGraph, input: number[], options: Geome
       fail(`${node.name}: an output of ${fmt(result.size)} is beyond the ${MAX_AXIS} units per axis this analysis handles.`);
       continue;
     }
-    const geometry = new LayerGeometry(node, result.size, result.spatial, inputs, result.rules, result.padBefore, result.padAfter);
+    // Dense, flatten and reshape remove the spatial axes; a merge keeps them while any input has them.
+    const merge = spec.op === 'add' || spec.op === 'mul' || spec.op === 'concat';
+    const flat =
+      spec.op === 'dense' || spec.op === 'flatten' || spec.op === 'constant' || (merge ? inputs.every((g) => g.flat) : (first?.flat ?? false));
+    const geometry = new LayerGeometry(node, result.size, result.spatial, flat, inputs, result.rules, result.padBefore, result.padAfter);
     byId.set(node.id, geometry);
     nodes.push(geometry);
     inputs.forEach((g, k) => {

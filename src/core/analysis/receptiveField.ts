@@ -1,4 +1,4 @@
-import { gcd, TapSink, virtualTapHull } from './axisRules';
+import { EmptyRule, gcd, TapSink, virtualTapHull } from './axisRules';
 import type { Geometry, NodeGeometry } from './geometry';
 import { foldCount, type IntervalColumn } from './intervals';
 import { MAX_FOLD_CELLS, MAX_PERIOD, MAX_RIPPLE_TERMS } from './limits';
@@ -15,11 +15,22 @@ import { forEachIntersection, propagateSupports, type FieldSupport, type FieldTe
  * - jump: (centre of the last unit's field - centre of unit 0's) / (n-1);
  *   for n = 1 the distance to the next (virtual) unit;
  * - start: centre of unit 0's field, = (size-1)/2 - effective padding.
+ * Paths through a global operation (global pooling, a dense layer, a
+ * squeeze-and-excitation gate broadcast over the map, a normalisation by the
+ * map's statistics) add global context, not geometry: a layer that has a path
+ * without one measures size, jump and start on those local paths only, and
+ * reports the global dependence as `global`. A layer all of whose paths are
+ * global (a global pool, a dense layer, an SE block's 1x1 convolutions) is
+ * measured on the paths that passed the fewest global operations: a global
+ * pool gets the union of the local fields of the map it pools (the whole map;
+ * its jump, to the next virtual unit, one map), not the gates inside that map.
  */
 export interface ReceptiveField {
   size: number[];
   jump: number[];
   start: number[];
+  /** some path to the layer passes a global operation: it depends on every pixel beyond its field */
+  global: boolean;
   /**
    * min/max of the coverage an unbounded input would show over one period
    * (below 1: a checkerboard). Paths through global operations are left out:
@@ -171,7 +182,7 @@ function mid(h: [number, number] | null): number {
  * consecutive units. Exact for unions of product terms by inclusion-exclusion.
  */
 function ripple(terms: FieldTerm[], first: number[], period: Array<[number, number]>): number | null {
-  const local = terms.filter((t) => !t.global);
+  const local = terms.filter((t) => t.depth === 0);
   if (local.length === 0 || local.length > MAX_RIPPLE_TERMS) return null;
   const folds = (cols: IntervalColumn[]) => cols.map((c, a) => foldCount(c, first[a]!, period[a]![0], period[a]![1]));
   if (local.length === 1) {
@@ -202,24 +213,64 @@ function ripple(terms: FieldTerm[], first: number[], period: Array<[number, numb
   return max > 0 ? min / max : null;
 }
 
+/**
+ * Per layer: the fewest global operations a path from the input passes to
+ * reach it (0: it has a local path; Infinity: none reaches it), and whether
+ * some path passes one. An edge is global when any axis rule of it is
+ * (GlobalRule, BroadcastRule, AllRule); an edge that reads nothing (EmptyRule:
+ * a shape reference, an extra input of a one-input layer) carries no path.
+ */
+function pathDepths(geometry: Geometry): Map<string, { depth: number; global: boolean }> {
+  const kinds = new Map<string, { depth: number; global: boolean }>();
+  for (const g of geometry.nodes) {
+    if (g.node.spec.op === 'input') {
+      kinds.set(g.node.id, { depth: 0, global: false });
+      continue;
+    }
+    let depth = Infinity;
+    let global = false;
+    g.node.inputs.forEach((id, k) => {
+      const src = kinds.get(id);
+      const rules = g.rules[k];
+      if (!src || !rules || src.depth === Infinity || rules.some((r) => r instanceof EmptyRule)) return;
+      const step = rules.some((r) => r.global === true) ? 1 : 0;
+      depth = Math.min(depth, src.depth + step);
+      global ||= step === 1 || src.global;
+    });
+    kinds.set(g.node.id, { depth, global });
+  }
+  return kinds;
+}
+
 export function receptiveFields(geometry: Geometry): Map<string, ReceptiveField | null> {
   const periods = layerPeriods(geometry);
   const ranges = neededRanges(geometry, periods);
   const supports = propagateSupports(geometry, 'virtual', ranges);
+  const depths = pathDepths(geometry);
   const out = new Map<string, ReceptiveField | null>();
   // A layer that no path connects to the input (SSD's prior boxes) has no field at all.
   const connected = new Set<string>();
   for (const g of geometry.nodes) {
     if (g.node.spec.op === 'input' || g.node.inputs.some((id) => connected.has(id))) connected.add(g.node.id);
-    out.set(g.node.id, connected.has(g.node.id) ? fieldOf(g, supports.get(g.node.id) ?? [], periods.get(g.node.id) ?? null) : null);
+    const kind = depths.get(g.node.id) ?? { depth: Infinity, global: false };
+    const support = supports.get(g.node.id) ?? [];
+    // Global context is no window: measure the local paths, or the least global ones.
+    const measured = kind.depth === Infinity ? support : support.filter((t) => t.depth === kind.depth);
+    out.set(g.node.id, connected.has(g.node.id) ? fieldOf(g, measured, support, periods.get(g.node.id) ?? null, kind.global) : null);
   }
   return out;
 }
 
-function fieldOf(g: NodeGeometry, support: FieldSupport, period: Array<[number, number]> | null): ReceptiveField | null {
+function fieldOf(
+  g: NodeGeometry,
+  support: FieldSupport,
+  all: FieldSupport,
+  period: Array<[number, number]> | null,
+  global: boolean,
+): ReceptiveField | null {
   // No input pixel reaches any unit (every path ends in padding): an empty field.
   if (support.length === 0) {
-    return { size: g.size.map(() => 0), jump: g.size.map(() => NaN), start: g.size.map(() => NaN), ripple: null, period: null };
+    return { size: g.size.map(() => 0), jump: g.size.map(() => NaN), start: g.size.map(() => NaN), global, ripple: null, period: null };
   }
   const size: number[] = [];
   const jump: number[] = [];
@@ -238,11 +289,12 @@ function fieldOf(g: NodeGeometry, support: FieldSupport, period: Array<[number, 
     start.push(mid(first));
     jump.push(n === 1 ? mid(last) - mid(first) : (mid(last) - mid(first)) / (n - 1));
   }
-  const rip = period && g.spatial ? ripple(support, g.size.map(centre), period) : null;
+  const rip = period && g.spatial ? ripple(all, g.size.map(centre), period) : null;
   return {
     size,
     jump,
     start,
+    global,
     ripple: rip,
     period: period ? { out: period.map((p) => p[0]), in: period.map((p) => p[1]) } : null,
   };

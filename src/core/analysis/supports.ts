@@ -15,8 +15,12 @@ import { MAX_GATHERED_INTERVALS, MAX_HELD_INTERVALS, MAX_INTERVALS, WorkLimitErr
 export interface FieldTerm {
   /** one column per axis: per unit, its set of input positions along that axis */
   axes: IntervalColumn[];
-  /** reached through a global operation (global pooling, dense, a broadcast gate) */
-  global: boolean;
+  /**
+   * How many global operations (global pooling, dense, a broadcast gate) the
+   * term's paths passed: 0 for a local path. Fields are measured on the terms
+   * of the smallest depth a layer has (its local paths when it has any).
+   */
+  depth: number;
 }
 
 export type FieldSupport = FieldTerm[];
@@ -72,8 +76,8 @@ function termWithin(a: FieldTerm, b: FieldTerm): boolean {
 /**
  * Removes terms contained in another (per unit, on every axis) and merges
  * terms that agree on all axes but one (A x B u A x C = A x (B u C)). A term
- * reached without a global operation is never absorbed by one that was, so
- * the periodic pattern of the local field stays measurable.
+ * is never absorbed by one that passed more global operations, so the fields
+ * of the local paths (and of the least global ones) stay measurable.
  */
 export function simplifyTerms(terms: FieldTerm[]): FieldTerm[] {
   const list = terms.slice();
@@ -85,12 +89,12 @@ export function simplifyTerms(terms: FieldTerm[]): FieldTerm[] {
         if (i === j) continue;
         const a = list[i]!;
         const b = list[j]!;
-        if ((b.global || !a.global) && termWithin(b, a)) {
+        if (b.depth >= a.depth && termWithin(b, a)) {
           list.splice(j, 1);
           changed = true;
           break outer;
         }
-        if (a.global !== b.global || j < i) continue;
+        if (a.depth !== b.depth || j < i) continue;
         let differing = -1;
         let count = 0;
         for (let k = 0; k < a.axes.length; k++) {
@@ -102,7 +106,7 @@ export function simplifyTerms(terms: FieldTerm[]): FieldTerm[] {
         if (count === 1) {
           const axes = a.axes.slice();
           axes[differing] = combineColumns(a.axes[differing]!, b.axes[differing]!, 'or');
-          list[i] = { axes, global: a.global };
+          list[i] = { axes, depth: a.depth };
           list.splice(j, 1);
           changed = true;
           break outer;
@@ -160,7 +164,7 @@ export function propagateSupports(
         }
         return b.finish();
       });
-      out.set(g.node.id, [{ axes, global: false }]);
+      out.set(g.node.id, [{ axes, depth: 0 }]);
       continue;
     }
     // A layer that copies its only input has its input's fields.
@@ -169,7 +173,7 @@ export function propagateSupports(
       if (support) {
         out.set(
           g.node.id,
-          support.map((t) => ({ axes: t.axes.map((c, a) => c.view(range[a]![0], range[a]![1])), global: t.global })),
+          support.map((t) => ({ axes: t.axes.map((c, a) => c.view(range[a]![0], range[a]![1])), depth: t.depth })),
         );
         continue;
       }
@@ -183,7 +187,7 @@ export function propagateSupports(
       for (const term of support) {
         const axes = rules.map((rule, a) => propagateColumn(rule, mode, term.axes[a]!, range[a]![0], range[a]![1], sink, budget));
         if (axes.some(columnEmpty)) continue;
-        terms.push({ axes, global: term.global || global });
+        terms.push({ axes, depth: term.depth + (global ? 1 : 0) });
       }
     });
     const simplified = simplifyTerms(terms);

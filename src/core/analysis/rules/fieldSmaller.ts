@@ -14,9 +14,9 @@ function fieldFindings(analysis: ModelAnalysis, finals: string[]): Finding[] {
     if (!field.size.some((r, a) => r < analysis.input[a]!)) continue;
     const f = finding(
         'RFL004',
-        `Each unit of ${g.node.name} sees at most ${sizeText(field.size)} pixels of the ${sizeText(
-          analysis.input,
-        )} input: no unit can relate content further apart than its field.`,
+        `Each unit of ${g.node.name} sees at most ${sizeText(field.size)} pixels of the ${sizeText(analysis.input)} input${
+          field.global ? ' (and a global summary of all of it, through global pooling or a squeeze-and-excitation gate)' : ''
+        }: no unit can relate content further apart than its field${field.global ? ' except through that summary' : ''}.`,
         rangeOfRole(g.node),
         id,
       );

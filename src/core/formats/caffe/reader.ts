@@ -479,8 +479,8 @@ function buildSpec(
       return { op: 'crop', offset, size };
     }
     case 'loss':
-      // A loss or accuracy reduces its prediction to a scalar; the label carries no pixels.
-      return { op: 'globalPool' };
+      // A loss or accuracy reduces its prediction to a scalar (no map left); the label carries no pixels.
+      return { op: 'flatten' };
     case 'normalize': {
       // SSD's Normalize divides by a norm over the whole map unless across_spatial is false;
       // MVN subtracts each channel's mean over H x W.
@@ -492,7 +492,7 @@ function buildSpec(
     case 'argmax': {
       const axis = layer.message('argmax_param')?.number('axis');
       // Without an axis ArgMax reduces C x H x W to a list of indices.
-      if (axis === undefined) return { op: 'globalPool' };
+      if (axis === undefined) return { op: 'flatten' };
       if (axis >= 2 || (axis < 0 && axis >= -rank)) return unresolved('ArgMax along a spatial axis is not modelled; it is treated as the identity.');
       return { op: 'pointwise', kind: type };
     }
