@@ -3,7 +3,7 @@ import { pathMetrics, type LayerMetrics } from './analysis/metrics';
 import { stageFindings } from './analysis/rules';
 import { dominatorChain } from './analysis/rules/edgeRatio';
 import { ModelAnalysis } from './analysis/session';
-import { paramsSummary } from './analysis/summary';
+import { opOf } from './analysis/ops';
 import { DEFAULT_EDGE_RATIO_THRESHOLD, DEFAULT_INPUT_SIZE } from './defaults';
 import { readerFor, readModel, type FileAccess, type ModelSource } from './formats';
 import { sizeText } from './graph/display';
@@ -354,7 +354,7 @@ export function openModel(source: ModelSource, options: AnalyzeOptions = {}): Mo
           ? { size: field.size.slice(), jump: field.jump.map(finiteOrNull), start: field.start.map(finiteOrNull), ...(field.global ? { global: true as const } : {}) }
           : null,
         ripple: finiteOrNull(field?.ripple),
-        params: paramsSummary(node),
+        params: opOf(node.spec).summary(node.spec),
       };
       if (g?.padBefore && g.padAfter) layer.padding = { before: g.padBefore.slice(), after: g.padAfter.slice() };
       report.layers.push(layer);

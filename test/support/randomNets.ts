@@ -137,11 +137,14 @@ export function buildFromRecipe(recipe: Recipe, maxElements = recipe.rank === 1 
         tryAdd(
           {
             op: 'convtranspose',
-            kernel: per(r, 1, 1, 4),
-            stride,
-            dilation: per(r, 3, 1, 2),
-            padBefore: per(r, 4, 0, 1),
-            padAfter: per(r, 5, 0, 1),
+            sliding: {
+              kernel: per(r, 1, 1, 4),
+              stride,
+              dilation: per(r, 3, 1, 2),
+              padding: { kind: 'explicit', before: per(r, 4, 0, 1), after: per(r, 5, 0, 1) },
+              padMode: 'zeros',
+              ceil: false,
+            },
             outputPadding: stride.map((s, a) => r[7 + a]! % s),
           },
           [last],

@@ -14,6 +14,13 @@
  */
 import type { ModelGraph, PadMode } from '../../src/core/graph/ir';
 
+/** A transposed convolution's parameters; the random networks give it explicit padding only. */
+function transposed(s: Extract<ModelGraph['nodes'][number]['spec'], { op: 'convtranspose' }>) {
+  const w = s.sliding;
+  if (w.padding.kind !== 'explicit') throw new Error('the reference handles explicit padding of transposed convolutions only');
+  return { kernel: w.kernel, stride: w.stride, dilation: w.dilation, padBefore: w.padding.before, padAfter: w.padding.after };
+}
+
 export interface RefNode {
   size: number[];
   spatial: boolean;
@@ -96,7 +103,8 @@ export function refShapes(graph: ModelGraph, input: number[]): Map<string, RefNo
       if (size.some((x) => x <= 0)) continue;
       r = { size, spatial: src!.spatial, before, after };
     } else if (s.op === 'convtranspose') {
-      const size = src!.size.map((n, a) => (n - 1) * s.stride[a]! - s.padBefore[a]! - s.padAfter[a]! + s.dilation[a]! * (s.kernel[a]! - 1) + 1 + s.outputPadding[a]!);
+      const t = transposed(s);
+      const size = src!.size.map((n, a) => (n - 1) * t.stride[a]! - t.padBefore[a]! - t.padAfter[a]! + t.dilation[a]! * (t.kernel[a]! - 1) + 1 + s.outputPadding[a]!);
       if (size.some((x) => x <= 0)) continue;
       r = { size, spatial: src!.spatial };
     } else if (s.op === 'upsample') {
@@ -254,8 +262,9 @@ export function forward(graph: ModelGraph, shapes: Map<string, RefNode>, x: Floa
       for (const i of multiIndex(n)) {
         const v = ins[0]![flatten(i, n)]!;
         if (v === 0) continue;
-        for (const t of multiIndex(s.kernel)) {
-          const o = i.map((ii, a) => ii * s.stride[a]! - s.padBefore[a]! + t[a]! * s.dilation[a]!);
+        const c = transposed(s);
+        for (const t of multiIndex(c.kernel)) {
+          const o = i.map((ii, a) => ii * c.stride[a]! - c.padBefore[a]! + t[a]! * c.dilation[a]!);
           if (o.every((oo, a) => oo >= 0 && oo < me.size[a]!)) out[flatten(o, me.size)]! += v;
         }
       }
@@ -422,8 +431,9 @@ export function refVirtualFieldParts(graph: ModelGraph, shapes: Map<string, RefN
     const w = s.sliding;
     for (const t of multiIndex(w.kernel)) addFrom(node.inputs[0]!, unit.map((u, a) => u * w.stride[a]! - me.before![a]! + t[a]! * w.dilation[a]!));
   } else if (s.op === 'convtranspose') {
-    for (const t of multiIndex(s.kernel)) {
-      const src = unit.map((u, a) => (u + s.padBefore[a]! - t[a]! * s.dilation[a]!) / s.stride[a]!);
+    const c = transposed(s);
+    for (const t of multiIndex(c.kernel)) {
+      const src = unit.map((u, a) => (u + c.padBefore[a]! - t[a]! * c.dilation[a]!) / c.stride[a]!);
       if (src.every(Number.isInteger)) addFrom(node.inputs[0]!, src);
     }
   } else if (s.op === 'upsample') {

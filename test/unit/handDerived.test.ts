@@ -30,6 +30,25 @@ function multinomialRow(k: number, layers: number): number[] {
 }
 
 describe('hand-derived path counts', () => {
+  it("a transposed convolution with 'same' padding: n*s outputs, the odd padding pixel after (upper) or before (lower)", () => {
+    // k=3, s=2 on 4 samples: 8 outputs and e - s = 1 pixel of padding (TensorFlow's conv2d_transpose: the
+    // gradient of a SAME 3-wide stride-2 convolution from 8 to 4, which pads 0 before and 1 after).
+    // Upper: input j writes 2j, 2j+1, 2j+2; the last write of j=3 (8) falls off: P = [3, 3, 3, 2].
+    // Lower: the pad pixel goes before, j writes 2j-1 .. 2j+1; j=0 loses -1: P = [2, 3, 3, 3].
+    for (const [rule, expected] of [['upper', [3, 3, 3, 2]], ['lower', [2, 3, 3, 3]]] as const) {
+      const g = net(1)
+        .add('t', {
+          op: 'convtranspose',
+          sliding: { kernel: [3], stride: [2], dilation: [1], padding: { kind: 'same', rule }, padMode: 'zeros', ceil: false },
+          outputPadding: [0],
+        })
+        .build();
+      const a = new ModelAnalysis(g, [4]);
+      assert.deepEqual(a.geometry.byId.get('t')!.size, [8], rule);
+      assert.deepEqual(paths(g, [4]), expected, rule);
+    }
+  });
+
   it('stacked 3-wide kernels without padding give the trinomial triangle', () => {
     // L valid 3-wide convolutions on 2L+1 pixels leave one unit; the number of
     // paths from pixel p to it is the coefficient of x^p in (1+x+x^2)^L.

@@ -1,6 +1,7 @@
 import type { ModelGraph } from '../graph/ir';
 import { product } from '../graph/shape';
 import { WorkLimitError } from './limits';
+import { opOf } from './ops';
 import { coverageMap, addCoverage } from './coverage';
 import { inferGeometry, workload, type Geometry, type GeometryOptions } from './geometry';
 import { coverageMetrics, pathMetrics, type LayerMetrics } from './metrics';
@@ -91,10 +92,9 @@ export class ModelAnalysis {
     for (;;) {
       const g = this.geometry.byId.get(id);
       if (!g || g.node.inputs.length !== 1 || !g.rules[0]) return id;
-      const spec = g.node.spec.op;
-      const passes = spec === 'pointwise' || spec === 'globalPool' || spec === 'dense' || spec === 'flatten' || spec === 'unknown';
+      const same = opOf(g.node.spec).sameMap;
       const src = this.geometry.byId.get(g.node.inputs[0]!);
-      if (!passes || !src || (spec !== 'pointwise' && spec !== 'unknown' && g.size.some((n) => n !== 1))) return id;
+      if (!src || same === 'never' || (same === 'one-unit' && g.size.some((n) => n !== 1))) return id;
       id = src.node.id;
     }
   }

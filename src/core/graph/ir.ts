@@ -87,15 +87,12 @@ export type LayerOp =
   | { op: 'input'; shape: number[] | null }
   | { op: 'conv'; sliding: Window; local?: boolean }
   | { op: 'pool'; pool: 'max' | 'avg' | 'lrn'; sliding: Window }
-  | {
-      op: 'convtranspose';
-      kernel: number[];
-      stride: number[];
-      dilation: number[];
-      padBefore: number[];
-      padAfter: number[];
-      outputPadding: number[];
-    }
+  /**
+   * Transposed convolution: the same window parameters as conv, read from the
+   * output's side ('same' padding as Keras and ONNX auto_pad define it: n*s
+   * outputs), plus the output padding that lengthens the output.
+   */
+  | { op: 'convtranspose'; sliding: Window; outputPadding: number[] }
   | {
       op: 'upsample';
       mode: 'nearest' | 'bilinear';
@@ -194,6 +191,7 @@ export interface ModelGraph {
   dialect?: string;
 }
 
+/** The sliding window of a convolution or pool (not of a transposed convolution, which writes rather than reads windows). */
 export function nodeWindow(node: LayerNode): Window | null {
   const s = node.spec;
   return s.op === 'conv' || s.op === 'pool' ? s.sliding : null;

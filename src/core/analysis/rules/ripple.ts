@@ -41,10 +41,10 @@ function rippleFindings(analysis: ModelAnalysis, finals: string[]): Finding[] {
       dilation = spec.sliding.dilation;
       extent = kernel.map((k, a) => effectiveExtent(k, spec.sliding.dilation[a]!));
     } else if (spec.op === 'convtranspose') {
-      kernel = spec.kernel;
-      stride = spec.stride;
-      dilation = spec.dilation;
-      extent = kernel.map((k, a) => effectiveExtent(k, spec.dilation[a]!));
+      kernel = spec.sliding.kernel;
+      stride = spec.sliding.stride;
+      dilation = spec.sliding.dilation;
+      extent = kernel.map((k, a) => effectiveExtent(k, spec.sliding.dilation[a]!));
     }
     const a = stride && extent ? stride.findIndex((s, k) => s > 1 && extent![k]! > s && extent![k]! % s !== 0) : -1;
     const tail =

@@ -358,11 +358,7 @@ function buildSpec(
       if (kind === 'deconv') {
         return {
           op: 'convtranspose',
-          kernel,
-          stride,
-          dilation,
-          padBefore: pad,
-          padAfter: pad,
+          sliding: { kernel, stride, dilation, padding: { kind: 'explicit', before: pad, after: pad }, padMode: 'zeros', ceil: false },
           outputPadding: kernel.map(() => 0),
         };
       }

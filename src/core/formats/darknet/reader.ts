@@ -225,11 +225,14 @@ function deconvSpec(ctx: LayerContext): LayerOp {
   }
   return {
     op: 'convtranspose',
-    kernel: pair(size),
-    stride: pair(stride),
-    dilation: pair(1),
-    padBefore: pair(padding),
-    padAfter: pair(padding),
+    sliding: {
+      kernel: pair(size),
+      stride: pair(stride),
+      dilation: pair(1),
+      padding: { kind: 'explicit', before: pair(padding), after: pair(padding) },
+      padMode: 'zeros',
+      ceil: false,
+    },
     outputPadding: pair(0),
   };
 }

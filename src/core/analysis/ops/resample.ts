@@ -1,0 +1,116 @@
+/** Layers that change the grid without a kernel: upsampling, pixel shuffles, space-to-depth, crops. */
+import { sizeText } from '../../graph/display';
+import { EmptyRule, LinearRule, NearestRule, PjreddieReorgRule, ShiftRule, WindowRule, type AxisRule } from '../axisRules';
+import { MAX_AXIS } from '../limits';
+import { firstInput, perAxisText, type OpDefinition, type SpecOf } from './op';
+
+const wholeFactor = (f: number) => Number.isInteger(f) && f >= 1 && f <= MAX_AXIS;
+
+export const upsampleOp: OpDefinition<SpecOf<'upsample'>> = {
+  singleInput: true,
+  resamples: true,
+  flat: 'first-input',
+  sameMap: 'never',
+  shape(ctx) {
+    const { spec, node } = ctx;
+    const src = firstInput(ctx);
+    if (!src) return null;
+    const size = src.size.map((n, a) => (spec.size ? spec.size[a]! : Math.floor(n * (spec.scale?.[a] ?? 1))));
+    if (size.some((s) => !(s > 0))) return ctx.fail(`${node.name}: the upsampling gives an empty output.`);
+    const rules = () => [
+      size.map((nOut, a) => {
+        const nIn = src.size[a]!;
+        if (spec.mode === 'bilinear') return new LinearRule(nIn, nOut, spec.alignCorners) as AxisRule;
+        // With an integer scale the source index is floor(o / scale); otherwise floor(o * nIn / nOut).
+        const f = spec.size ? 0 : (spec.scale?.[a] ?? 1);
+        return (Number.isInteger(f) && f > 0 ? new NearestRule(nIn, nOut, 1, f) : new NearestRule(nIn, nOut, nIn, nOut)) as AxisRule;
+      }),
+    ];
+    return { size, spatial: src.spatial, rules };
+  },
+  summary: (s) => `${s.mode} ${s.size ? `to ${sizeText(s.size)}` : `x${perAxisText(s.scale ?? [1])}`}`,
+};
+
+export const pixelShuffleOp: OpDefinition<SpecOf<'pixelShuffle'>> = {
+  singleInput: true,
+  resamples: true,
+  flat: 'first-input',
+  sameMap: 'never',
+  shape(ctx) {
+    const { spec, node } = ctx;
+    const src = firstInput(ctx);
+    if (!src) return null;
+    if (!spec.factor.every(wholeFactor)) return ctx.fail(`${node.name}: the upscale factor ${sizeText(spec.factor)} is not a whole number from 1 to ${MAX_AXIS}.`);
+    const size = src.size.map((n, a) => n * spec.factor[a]!);
+    return { size, spatial: src.spatial, rules: () => [size.map((n, a) => new NearestRule(src.size[a]!, n, 1, spec.factor[a]!) as AxisRule)] };
+  },
+  summary: (s) => `x${perAxisText(s.factor)}`,
+};
+
+export const spaceToDepthOp: OpDefinition<SpecOf<'spaceToDepth'>> = {
+  singleInput: true,
+  resamples: true,
+  flat: 'first-input',
+  sameMap: 'never',
+  shape(ctx) {
+    const { spec, node, rank } = ctx;
+    const src = firstInput(ctx);
+    if (!src) return null;
+    if (!spec.block.every(wholeFactor)) return ctx.fail(`${node.name}: the block ${sizeText(spec.block)} is not a whole number from 1 to ${MAX_AXIS}.`);
+    const size = src.size.map((n, a) => Math.floor(n / spec.block[a]!));
+    if (size.some((s) => s <= 0)) return ctx.fail(`${node.name}: a ${sizeText(src.size)} input is smaller than the ${sizeText(spec.block)} block.`);
+    let layout = spec.layout;
+    if (layout !== 'clean' && src.size.some((n, a) => n % spec.block[a]! !== 0)) {
+      ctx.warn(
+        `${node.name}: Darknet's reorg needs a size divisible by its stride (got ${sizeText(src.size)}); it would read out of place, shown here as a clean space-to-depth.`,
+      );
+      layout = 'clean';
+    }
+    if (layout !== 'clean' && rank !== 2) layout = 'clean';
+    const rules = () => [
+      size.map((nOut, a) => {
+        const b = spec.block[a]!;
+        const nIn = src.size[a]!;
+        // [reorg] gathers rows (axis 0 of H, W) around each block, wrapping at the border, and keeps columns clean.
+        if (layout === 'darknet-reorg' && a === 0) return new PjreddieReorgRule(nIn, nOut, b) as AxisRule;
+        return new WindowRule(nIn, nOut, b, b, 1, 0, 0, 'zeros') as AxisRule;
+      }),
+    ];
+    return { size, spatial: src.spatial, rules };
+  },
+  summary: (s) => `block ${perAxisText(s.block)}${s.layout === 'clean' ? '' : ` (${s.layout})`}`,
+};
+
+export const cropOp: OpDefinition<SpecOf<'crop'>> = {
+  singleInput: false,
+  resamples: true,
+  flat: 'first-input',
+  sameMap: 'never',
+  shape(ctx) {
+    const { spec, node, rank, inputs } = ctx;
+    const src = firstInput(ctx);
+    if (!src) return null;
+    const ref = inputs[1];
+    const size: number[] = [];
+    for (let a = 0; a < rank; a++) {
+      const s = spec.size[a];
+      if (s === 'reference') {
+        if (!ref) return ctx.fail(`${node.name}: the crop takes its size from a second input, which is missing.`);
+        size.push(ref.size[a]!);
+      } else if (s === 'keep' || s === undefined) size.push(src.size[a]!);
+      else size.push(s);
+    }
+    const offset = size.map((n, a) => (spec.offset === 'center' ? Math.trunc((src.size[a]! - n) / 2) : spec.offset[a]!));
+    if (offset.some((o, a) => o < 0 || o + size[a]! > src.size[a]!)) {
+      return ctx.fail(`${node.name}: a ${sizeText(size)} crop at offset ${sizeText(offset)} does not fit the ${sizeText(src.size)} input.`);
+    }
+    const rules = () => {
+      const list = [size.map((n, a) => new ShiftRule(src.size[a]!, n, offset[a]!) as AxisRule)];
+      // The reference input only lends its size: it carries no paths.
+      if (ref) list.push(size.map((n, a) => new EmptyRule(ref.size[a]!, n) as AxisRule));
+      return list;
+    };
+    return { size, spatial: src.spatial, rules };
+  },
+  summary: (s) => (s.offset === 'center' ? 'centre' : `offset ${s.offset.join(',')}`),
+};
