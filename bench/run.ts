@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze } from '../src/core/analyze';
-import { ModelAnalysis } from '../src/core/analysis/session';
+import { ModelAnalysis } from '../src/core/analysis/modelAnalysis';
 import { readerFor } from '../src/core/formats';
 import type { ModelGraph } from '../src/core/graph/ir';
 import { spawnSync } from 'node:child_process';

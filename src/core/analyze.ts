@@ -2,7 +2,7 @@ import { MAP_WORK_LIMIT, FIELD_WORK_LIMIT, MAX_MAP_PIXELS, SEARCH_WORK, WorkLimi
 import { pathMetrics, type LayerMetrics } from './analysis/metrics';
 import { stageFindings } from './analysis/rules';
 import { dominatorChain } from './analysis/rules/edgeRatio';
-import { ModelAnalysis } from './analysis/session';
+import { ModelAnalysis } from './analysis/modelAnalysis';
 import { opOf } from './analysis/ops';
 import { DEFAULT_EDGE_RATIO_THRESHOLD, DEFAULT_INPUT_SIZE } from './defaults';
 import { readerFor, readModel, type FileAccess, type ModelSource } from './formats';

@@ -1,6 +1,6 @@
 /**
  * Defaults the command line, the editor's settings (package.json) and the
- * tests share; DESIGN.md states them.
+ * tests share (docs/design-notes.md).
  */
 
 /** Input size per spatial axis when neither the request, the file nor a setting states one. */

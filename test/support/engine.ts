@@ -3,7 +3,7 @@
  * layer's geometry, its ancestors): the same reader and input as the report.
  */
 import type { AnalysisReport } from '../../src/core';
-import { ModelAnalysis } from '../../src/core/analysis/session';
+import { ModelAnalysis } from '../../src/core/analysis/modelAnalysis';
 import { readerFor, type ModelSource } from '../../src/core/formats';
 
 export function engineOf(source: ModelSource, report: AnalysisReport, readerOptions: Record<string, string> = {}): ModelAnalysis {

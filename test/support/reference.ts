@@ -1,5 +1,5 @@
 /**
- * A brute-force reference for the engine, written from DESIGN.md's
+ * A brute-force reference for the engine, written from docs/design-notes.md's
  * definitions and sharing no code with src/core/analysis:
  * - shapes from the textbook formulas;
  * - path counts by running the all-ones network forward on the indicator of

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { EmptyRule } from '../../src/core/analysis/axisRules';
 import { pathMap, TapCache } from '../../src/core/analysis/paths';
-import { ModelAnalysis } from '../../src/core/analysis/session';
+import { ModelAnalysis } from '../../src/core/analysis/modelAnalysis';
 import type { LayerNode, ModelGraph, PadMode } from '../../src/core/graph/ir';
 import { net } from '../support/build';
 import { buildFromRecipe, recipeArb } from '../support/randomNets';

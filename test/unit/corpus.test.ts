@@ -7,7 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelAnalysis } from '../../src/core/analysis/session';
+import { ModelAnalysis } from '../../src/core/analysis/modelAnalysis';
 import { engineOf } from '../support/engine';
 import { analyze, type AnalysisReport, type AnalyzeOptions } from '../../src/core';
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { analyze, type AnalysisReport } from '../../src/core';
 import { gcd, PjreddieReorgRule, TapSink } from '../../src/core/analysis/axisRules';
-import { ModelAnalysis } from '../../src/core/analysis/session';
+import { ModelAnalysis } from '../../src/core/analysis/modelAnalysis';
 import { engineOf } from '../support/engine';
 import { parseCfg } from '../../src/core/formats/darknet/cfg';
 import { darknetReader } from '../../src/core/formats/darknet/reader';

@@ -8,7 +8,7 @@ import { dominatorChain } from '../../src/core/analysis/rules/edgeRatio';
 import { describeIndices } from '../../src/core/analysis/rules/text';
 import type { Finding } from '../../src/core/graph/finding';
 import { pathMetrics } from '../../src/core/analysis/metrics';
-import { ModelAnalysis } from '../../src/core/analysis/session';
+import { ModelAnalysis } from '../../src/core/analysis/modelAnalysis';
 import type { ModelGraph } from '../../src/core/graph/ir';
 import { net } from '../support/build';
 

@@ -3,7 +3,7 @@
  * the comment next to it, not produced by the engine.
  */
 import { strict as assert } from 'node:assert';
-import { ModelAnalysis } from '../../src/core/analysis/session';
+import { ModelAnalysis } from '../../src/core/analysis/modelAnalysis';
 import type { ModelGraph, PadMode } from '../../src/core/graph/ir';
 import { net } from '../support/build';
 

@@ -1,5 +1,5 @@
 /**
- * The layering of DESIGN.md: src/core imports no editor API, no Node
+ * The layering of docs/design-notes.md: src/core imports no editor API, no Node
  * built-in and uses no DOM (it runs in Node, the extension host and a
  * browser); the analysis never imports a reader; the panel never imports the
  * engine or the editor API.

@@ -79,11 +79,11 @@ export class IntervalColumn {
   }
 }
 
-/** Builds an IntervalColumn unit by unit; each unit's intervals may come in any order and overlap. */
 /** Scratch space for one unit's intervals, shared by every builder (building is never nested). */
 let scratchLo = new Float64Array(256);
 let scratchHi = new Float64Array(256);
 
+/** Builds an IntervalColumn unit by unit; each unit's intervals may come in any order and overlap. */
 export class ColumnBuilder {
   private offs: Int32Array;
   private lo: Int32Array;

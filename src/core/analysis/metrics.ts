@@ -1,6 +1,6 @@
 import type { PathMap } from './paths';
 
-/** Metrics of a layer's maps over the input, as DESIGN.md defines them. */
+/** Metrics of a layer's maps over the input, as docs/design-notes.md defines them. */
 export interface LayerMetrics {
   /** log10 of the largest path count */
   peakLog10: number | null;

@@ -6,7 +6,7 @@ import { addOuter } from './outer';
 import { forEachIntersection, propagateSupports, type FieldSupport, type FieldTerm, type UnitRange } from './supports';
 
 /**
- * Receptive field of a layer, per axis, as DESIGN.md defines it (Araujo,
+ * Receptive field of a layer, per axis, as docs/design-notes.md defines it (Araujo,
  * Norris & Sim, Distill 2019), measured on the unbounded ("virtual") axis so
  * that the image border does not clip it:
  * - size: extent of the field of the centre unit floor((n-1)/2); on

@@ -3,7 +3,7 @@ import { finding, type Finding } from '../../graph/finding';
 import { rangeOfRole } from '../../graph/ir';
 import { sizeText } from '../../graph/display';
 import { lastTapIndex } from '../../graph/window';
-import type { ModelAnalysis } from '../session';
+import type { ModelAnalysis } from '../modelAnalysis';
 import type { FindingRule } from './rule';
 import { inputSizeOf } from './rows';
 import { AXIS_NAMES } from './text';

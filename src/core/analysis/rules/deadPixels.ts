@@ -6,7 +6,7 @@ import { indexRuns } from '../../graph/shape';
 import { effectiveExtent } from '../../graph/window';
 import type { NodeGeometry } from '../geometry';
 import { countCover } from '../intervals';
-import type { ModelAnalysis } from '../session';
+import type { ModelAnalysis } from '../modelAnalysis';
 import type { FindingRule } from './rule';
 import { droppedRows, inputSizeOf } from './rows';
 import { describeCounts, describePixels, listNames } from './text';

@@ -2,7 +2,7 @@
 import { finding, type Finding } from '../../graph/finding';
 import { rangeOfRole } from '../../graph/ir';
 import { sizeText } from '../../graph/display';
-import type { ModelAnalysis } from '../session';
+import type { ModelAnalysis } from '../modelAnalysis';
 import type { FindingRule } from './rule';
 
 function fieldFindings(analysis: ModelAnalysis, finals: string[]): Finding[] {

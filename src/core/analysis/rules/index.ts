@@ -4,7 +4,7 @@
  * its rule).
  */
 import type { Finding, FindingCode } from '../../graph/finding';
-import type { ModelAnalysis } from '../session';
+import type { ModelAnalysis } from '../modelAnalysis';
 import { asymmetricPaddingRule } from './asymmetricPadding';
 import { deadPixelsRule } from './deadPixels';
 import { edgeRatioRule } from './edgeRatio';

@@ -3,7 +3,7 @@ import { finding, type Finding, type FindingFix, type TextEdit } from '../../gra
 import { rangeOfRole, type LayerNode, type ModelGraph } from '../../graph/ir';
 import { sizeText } from '../../graph/display';
 import { inferGeometry } from '../geometry';
-import type { ModelAnalysis } from '../session';
+import type { ModelAnalysis } from '../modelAnalysis';
 import type { FindingRule, RuleOptions } from './rule';
 import { droppedRows, droppingLayers } from './rows';
 import { describeCounts } from './text';

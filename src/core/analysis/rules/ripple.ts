@@ -4,7 +4,7 @@ import { rangeOfRole } from '../../graph/ir';
 import { numberText, percentText } from '../../graph/display';
 import { effectiveExtent } from '../../graph/window';
 import type { NodeGeometry } from '../geometry';
-import type { ModelAnalysis } from '../session';
+import type { ModelAnalysis } from '../modelAnalysis';
 import type { FindingRule } from './rule';
 import { nameOf } from './text';
 

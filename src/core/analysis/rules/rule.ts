@@ -1,5 +1,5 @@
 import type { Finding, FindingCode } from '../../graph/finding';
-import type { ModelAnalysis } from '../session';
+import type { ModelAnalysis } from '../modelAnalysis';
 
 export interface RuleOptions {
   edgeRatioThreshold: number;

@@ -1,5 +1,5 @@
 /** Sentences the findings share: pixel sets, index lists and counts in words. */
-import type { ModelAnalysis } from '../session';
+import type { ModelAnalysis } from '../modelAnalysis';
 
 export const AXIS_NAMES: Record<number, string[]> = { 1: ['positions'], 2: ['rows', 'columns'], 3: ['frames', 'rows', 'columns'] };
 
