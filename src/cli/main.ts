@@ -50,6 +50,25 @@ type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** --fail-on thresholds, from the most severe. */
 const SEVERITY_ORDER: readonly Severity[] = ['error', 'warning', 'information', 'hint'];
 
+/**
+ * One flag per reader option (ModelReader.options): `--NAME`, or
+ * `--FORMAT-NAME` where two readers use the same name. The engine names no
+ * format; the flags and their help come from the readers.
+ */
+const READER_FLAGS = READERS.flatMap((reader) =>
+  (reader.options ?? []).map((option) => {
+    const shared = READERS.some((r) => r !== reader && (r.options ?? []).some((o) => o.name === option.name));
+    return { flag: shared ? `${reader.format}-${option.name}` : option.name, reader, option };
+  }),
+);
+
+function readerFlagHelp(): string {
+  return READER_FLAGS.map(({ flag, reader, option }) => {
+    const values = option.values ? ` (${option.values.join(', ')}${option.default ? `; default ${option.default}` : ''})` : '';
+    return `  --${`${flag} V`.padEnd(17)}${reader.displayName}: ${option.description}${values}`;
+  }).join('\n');
+}
+
 const USAGE = `Receptive Field Lens ${VERSION}: what every CNN layer sees.
 
 usage:
@@ -78,7 +97,9 @@ options:
   --padding MODE     what-if: pad every convolution this way
   --png FILE         write the map as a heatmap image
   --scale S          linear (default) or log colour scale for --png
-  --dialect D        Darknet fork: auto (default), pjreddie or alexeyab
+
+reader options:
+${readerFlagHelp()}
 
 exit status: 0 the analysis ran; 1 --fail-on met a finding; 2 unreadable input or bad usage
 `;
@@ -132,7 +153,7 @@ function run(argv: string[]): number {
       padding: { type: 'string' },
       png: { type: 'string' },
       scale: { type: 'string', default: 'linear' },
-      dialect: { type: 'string', default: 'auto' },
+      ...Object.fromEntries(READER_FLAGS.map(({ flag }) => [flag, { type: 'string' as const }])),
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', default: false },
     },
@@ -152,7 +173,13 @@ function run(argv: string[]): number {
   if (values.padding !== undefined && !PAD_MODES.includes(values.padding as PadMode)) {
     fail(`--padding must be one of ${PAD_MODES.join(', ')}`);
   }
-  if (!['auto', 'pjreddie', 'alexeyab'].includes(values.dialect!)) fail('--dialect must be auto, pjreddie or alexeyab');
+  const readerOptions: Record<string, string> = {};
+  for (const { flag, option } of READER_FLAGS) {
+    const v = (values as Record<string, unknown>)[flag];
+    if (typeof v !== 'string') continue;
+    if (option.values && !option.values.includes(v)) fail(`--${flag} must be one of ${option.values.join(', ')}`);
+    readerOptions[option.name] = v;
+  }
   if (values.metric !== 'paths' && values.metric !== 'coverage') fail('--metric must be paths or coverage');
   if (values.scale !== 'linear' && values.scale !== 'log') fail('--scale must be linear or log');
 
@@ -180,9 +207,7 @@ function run(argv: string[]): number {
     failOn = values['fail-on'] as Severity;
   }
 
-  const options: AnalyzeOptions = {
-    readerOptions: { dialect: values.dialect! },
-  };
+  const options: AnalyzeOptions = { readerOptions };
   if (values.input) options.input = parseInput(values.input);
   if (values.model) options.model = values.model;
   if (forced) options.reader = forced.format;

@@ -110,6 +110,26 @@ describe('command line', function () {
     assert.doesNotMatch(cli('analyze', plain).stdout, /\+g/);
   });
 
+  it('reader options are flags built from the readers (--dialect, --phase), checked against their values', () => {
+    const help = cli('--help');
+    assert.match(help.stdout, /--dialect V +Darknet: .*\(auto, pjreddie, alexeyab; default auto\)/);
+    assert.match(help.stdout, /--phase V +Caffe: .*\(TEST, TRAIN; default TEST\)/);
+    const bad = cli('analyze', DARKNET, '--phase', 'VALIDATE');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--phase must be one of TEST, TRAIN/);
+    // A layer only in the TRAIN phase is in the graph only when --phase TRAIN asks for it.
+    const prototxt = join(tmp, 'phases.prototxt');
+    writeFileSync(
+      prototxt,
+      'input: "data"\ninput_dim: 1\ninput_dim: 3\ninput_dim: 16\ninput_dim: 16\n' +
+        'layer { name: "c" type: "Convolution" bottom: "data" top: "c" convolution_param { kernel_size: 3 } }\n' +
+        'layer { name: "t" type: "Convolution" bottom: "c" top: "t" include { phase: TRAIN } convolution_param { kernel_size: 3 } }\n',
+    );
+    const ids = (...extra: string[]) => json('analyze', prototxt, '--json', ...extra).layers.map((l: { id: string }) => l.id);
+    assert.deepEqual(ids(), ['data', 'c']);
+    assert.deepEqual(ids('--phase', 'TRAIN'), ['data', 'c', 't']);
+  });
+
   it('--input wins over the file and is reported as the source', () => {
     const j = json('analyze', DARKNET, '--json', '--input', '64');
     assert.deepEqual(j.input, { shape: [64, 64], source: 'option' });

@@ -131,7 +131,7 @@ function dataLayerInput(layer: Pt, type: string): ImageInput {
 
 const PHASE_OPTION: ReaderOption = {
   name: 'phase',
-  description: 'Caffe phase whose graph is analysed; TEST is the deploy graph',
+  description: 'the phase whose graph is analysed; TEST is the deploy graph',
   values: ['TEST', 'TRAIN'],
   default: 'TEST',
 };

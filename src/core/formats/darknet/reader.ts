@@ -391,7 +391,7 @@ const LAYER_ROLE_KEYS: Partial<Record<RangeRole, string[]>> = {
 
 const DIALECT_OPTION: ReaderOption = {
   name: 'dialect',
-  description: "Darknet fork whose semantics to follow where they differ ([reorg], [shortcut]); 'auto' picks AlexeyAB when the file uses a key or section only that fork knows",
+  description: 'the Darknet fork to follow where they differ ([reorg], [shortcut]); auto: AlexeyAB when the file uses a key or section only it knows',
   values: ['auto', 'pjreddie', 'alexeyab'],
   default: 'auto',
 };
