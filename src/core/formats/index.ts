@@ -1,12 +1,13 @@
 import { caffeReader } from './caffe/reader';
 import { darknetReader } from './darknet/reader';
+import { kerasReader } from './keras/reader';
 import type { ModelReader, ModelSource } from './reader';
 import { ultralyticsReader } from './ultralytics/reader';
 
 export type { ModelReader, ModelSource, ReadOptions, ReadResult } from './reader';
 
 /** Every format reader; later formats plug in here without touching the engine. */
-export const READERS: readonly ModelReader[] = [darknetReader, caffeReader, ultralyticsReader];
+export const READERS: readonly ModelReader[] = [darknetReader, caffeReader, ultralyticsReader, kerasReader];
 
 function extensionOf(fileName: string): string {
   const base = fileName.split(/[\\/]/).pop() ?? fileName;
