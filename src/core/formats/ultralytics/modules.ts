@@ -300,8 +300,8 @@ function detectHead(b: BlockBuilder, path: string, inputs: string[], extra: bool
     const id = `${path}.${i}`;
     if (b.ctx.dialect === 'yolov5') {
       // YOLOv5's Detect: m.i = Conv2d(x, no*na, 1)
-      const conv = b.conv(id, x, 1, 1, 0, 1, 'Conv2d');
-      b.nodes[b.nodes.length - 1]!.name = `${path}.m.${i}`;
+      const conv = b.conv(id, x, 1, 1, 0, 1, b.ctx.module);
+      b.nodes[b.nodes.length - 1]!.name = `${b.ctx.module} ${path} scale ${i} (m.${i})`;
       outs.push(conv);
       return;
     }
@@ -310,7 +310,9 @@ function detectHead(b: BlockBuilder, path: string, inputs: string[], extra: bool
     const parts = [box, cls];
     if (extra) parts.push(b.headBranch(`${path}.cv4.${i}`, x, false));
     outs.push(b.merge(id, 'concat', parts));
-    b.nodes[b.nodes.length - 1]!.name = `${path} scale ${i}`;
+    const out = b.nodes[b.nodes.length - 1]!;
+    out.name = `${b.ctx.module} ${path} scale ${i}`;
+    out.type = b.ctx.module;
   });
   return outs;
 }
