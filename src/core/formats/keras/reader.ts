@@ -156,7 +156,7 @@ function paddingOf(mode: unknown, kernel: number[], dilation: number[]): Padding
 }
 
 /** The IR op of one layer call, from its class and config. */
-function layerSpec(r: KerasRead, cls: string, info: KerasLayerInfo, cfg: JsonNode | undefined, id: string, inputs: string[], rank: number, ranges: Ranges): LayerOp {
+function layerSpec(r: KerasRead, cls: string, info: KerasLayerInfo, cfg: JsonNode | undefined, id: string, inputs: string[], rank: number, ranges: Ranges, typeAt: JsonNode | undefined): LayerOp {
   const c = (key: string) => value(prop(cfg, key));
   const at = (key: string) => prop(cfg, key);
   const mark = (role: string, ...keys: string[]) => {
@@ -172,7 +172,7 @@ function layerSpec(r: KerasRead, cls: string, info: KerasLayerInfo, cfg: JsonNod
     }
   };
   const unresolved = (reason: string, key?: string): LayerOp => {
-    r.note(`${cls} ${id}: ${reason}.`, key ? (propNode(cfg, key) ?? cfg) : cfg, id);
+    r.note(`${cls} ${id}: ${reason}.`, (key ? propNode(cfg, key) : undefined) ?? typeAt ?? cfg, id);
     return { op: 'unknown', reason };
   };
   switch (info.kind) {
@@ -506,7 +506,7 @@ function readLayer(r: KerasRead, layer: JsonNode, cls: string, cfg: JsonNode | u
   } else if (info.rank > 0 && rank !== null && info.rank !== rank) {
     r.note(`${cls} ${name} works on ${info.rank} spatial axes but the model's input has ${rank}.`, propNode(layer, 'class_name') ?? layer, id);
     spec = { op: 'unknown', reason: 'rank mismatch' };
-  } else spec = layerSpec(r, cls, info, cfg, id, known, rank ?? (info.rank || 2), ranges);
+  } else spec = layerSpec(r, cls, info, cfg, id, known, rank ?? (info.rank || 2), ranges, propNode(layer, 'class_name'));
   const spatial = spec.op === 'flatten' || spec.op === 'dense' || spec.op === 'globalPool' ? false : r.isSpatial(known);
   if (known.length === 0) {
     r.note(`${cls} ${name} has no input.`, layer, id);
