@@ -251,7 +251,7 @@ describe('Keras reader: fuzzing', function () {
             if (m) t = t.slice(0, m.index) + String(e.value) + t.slice(m.index + m[0].length);
           }
         }
-        check(analyze({ fileName: 'fuzz.json', text: t }, { input: 24, layersOnly: true }));
+        check(analyze({ fileName: 'fuzz.json', text: t }, { input: 16 }));
       }),
       { numRuns: 300, seed: 20261203 },
     );

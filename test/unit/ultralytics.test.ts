@@ -154,6 +154,18 @@ describe('Ultralytics reader: rules and findings', () => {
     assert.equal(layer(r, '1').rf!.size[0], 3 + 2 * 2 + 2 * 2);
   });
 
+  it('huge repeats are capped with a finding; nested aliases do not blow up', () => {
+    const r = run('m.yaml', head('  - [-1, 60000, C2f, [16, True]]'));
+    assert.ok(r.findings.some((f) => f.code === 'RFL100' && f.layer === '1' && /256/.test(f.message)));
+    assert.equal(r.layers.filter((l) => /^1\.m\.\d+$/.test(l.id)).length, 256);
+    let bomb = 'a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n';
+    for (let i = 1; i < 12; i++) bomb += `a${i}: &a${i} [*a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}, *a${i - 1}]\n`;
+    const t0 = Date.now();
+    const b = run('bomb.yaml', `${bomb}backbone:\n  - [-1, 1, Conv, *a11]\nhead:\n  - [-1, 1, Conv, [8, 1, 1]]\n`);
+    assert.ok(Date.now() - t0 < 5000);
+    assert.ok(b.layers.length >= 2);
+  });
+
   it('a file named with its scale (yolov10n.yaml) keeps that scale first and its name', () => {
     const text = 'nc: 1\nscales:\n  s: [0.33, 0.5, 1024]\n  n: [0.33, 0.25, 1024]\n' + head('').slice('nc: 2\n'.length);
     const r = readUltralytics({ fileName: 'dir/yolov10n.yaml', text });
@@ -258,7 +270,7 @@ describe('Ultralytics reader: fuzzing', function () {
             if (m) t = t.slice(0, m.index) + String(e.value) + t.slice(m.index + m[0].length);
           }
         }
-        const r = analyze({ fileName: 'fuzz.yaml', text: t }, { input: 32, layersOnly: true });
+        const r = analyze({ fileName: 'fuzz.yaml', text: t }, { input: 16 });
         assert.deepEqual(r.findings.filter((f) => f.message.startsWith('Internal error')).map((f) => f.message), []);
         for (const f of r.findings) if (f.range) assert.ok(f.range.start.line >= 0 && f.range.end.line >= f.range.start.line);
       }),

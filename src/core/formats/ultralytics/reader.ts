@@ -16,6 +16,8 @@ import { BLOCKS, BlockBuilder, canonicalModule, MODULES, type HeadDialect, type 
 /** Input size parse_model's users get without `imgsz`: 640 for detection, 224 for classification. */
 const DEFAULT_DETECT_INPUT = 640;
 const DEFAULT_CLASSIFY_INPUT = 224;
+/** Repeats expanded per row at most (a typo of 60000 would otherwise build a quarter of a million layers). */
+const MAX_REPEATS = 256;
 
 interface Scale {
   key: string;
@@ -84,12 +86,22 @@ class UltralyticsRead {
 
   resolve(node: unknown, depth = 0): YamlNode | null {
     let n = node as YamlNode | null;
-    for (let i = 0; n && isAlias(n) && i < 8; i++) n = (n.resolve(this.doc) as YamlNode | undefined) ?? null;
+    for (let i = 0; n && isAlias(n) && i < 8; i++) {
+      const alias = n;
+      if (!this.aliases.has(alias)) this.aliases.set(alias, (alias.resolve(this.doc) as YamlNode | undefined) ?? null);
+      n = this.aliases.get(alias)!;
+    }
     return n && !isAlias(n) && depth < 64 ? n : null;
   }
 
+  /** Nodes left to convert in one value: aliases can make a small text stand for an exponentially large value. */
+  private budget = 0;
+  private readonly aliases = new Map<unknown, YamlNode | null>();
+
   /** The plain value of a YAML node (numbers, strings, booleans, null, nested lists); maps become null. */
   value(node: unknown, depth = 0): PyValue {
+    if (depth === 0) this.budget = 10000;
+    if (--this.budget < 0) return null;
     const n = this.resolve(node, depth);
     if (!n) return null;
     if (isScalar(n)) {
@@ -254,6 +266,10 @@ function buildModel(r: UltralyticsRead, rows: Row[], plan: ModelPlan, report: bo
       n = 1;
     }
     n = n > 1 ? Math.max(pyRound(n * depth), 1) : n;
+    if (n > MAX_REPEATS) {
+      note(`${n} repeats are more than the ${MAX_REPEATS} the analysis expands; ${MAX_REPEATS} are used.`, r.rangeOf(row.repeats), id);
+      n = MAX_REPEATS;
+    }
 
     // args, with strings resolved as parse_model does (locals, then ast.literal_eval)
     const argsNode = row.args;
@@ -267,7 +283,7 @@ function buildModel(r: UltralyticsRead, rows: Row[], plan: ModelPlan, report: bo
     } else if (argsNode) note(`args of row ${i} should be a list.`, r.rangeOf(argsNode), id);
     args = args.map((a) => {
       if (typeof a !== 'string') return a;
-      if (a in locals) return locals[a]!;
+      if (Object.prototype.hasOwnProperty.call(locals, a)) return locals[a]!;
       const lit = parseDefault(a);
       return lit;
     });
