@@ -106,6 +106,21 @@ describe('Ultralytics reader: hand-derived fields', () => {
     assert.equal(n.findings.filter((f) => f.code === 'RFL100').length, 0);
   });
 
+  it('every block of the library: the fields of the module-zoo derivation', () => {
+    const r = run('module-zoo.yaml', fixture('module-zoo.yaml'), { input: 64 });
+    assert.deepEqual(r.findings.filter((f) => f.code === 'RFL100').map((f) => f.message), []);
+    const ids = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '14'];
+    assert.deepEqual(sizes(r, ids), [11, 7, 11, 7, 7, 27, 11, 9, 9, 23, 19, 15]);
+    assert.deepEqual(layer(r, '4.m.0.cv1').params, 'k1x3 s1 p0x1', 'C3x: a (1, 3) kernel pads (0, 1)');
+    assert.deepEqual(layer(r, '8').output, [16, 16]);
+    assert.deepEqual(layer(r, '12').output, [64, 64]);
+    assert.equal(layer(r, '13.m.tr.0.ma.pool').op, 'globalPool');
+    assert.deepEqual(r.outputs, ['15.0', '15.1', '16.0', '16.1', '17.0', '17.1', '17.proto.cv3', '18.0']);
+    // heads add two 3x3 convs per scale: 11 + 8 (j 2), 9 + 16 (j 4)
+    assert.deepEqual(sizes(r, ['15.0', '15.1', '16.0', '18.0']), [19, 25, 15, 19]);
+    assert.deepEqual(layer(r, '17.proto.cv3').output, [64, 64], 'the mask prototypes are upsampled 2x');
+  });
+
   it('Python round() halves to even, as parse_model scales repeats', () => {
     assert.deepEqual([0.5, 1.5, 2.5, 0.99, 1.98, 2.97, 3.5].map(pyRound), [0, 2, 2, 1, 2, 3, 4]);
   });
