@@ -379,11 +379,10 @@ export const BLOCKS: Record<string, BlockFn> = {
   C3TR: (b, path, [x]) => {
     // m = TransformerBlock(c_, c_, 4, n): each layer x = attn(x) + x; x = fc2(fc1(x)) + x (linear per position)
     const n = num(P(b).n!, 1);
-    return b.c3(path, x!, 1, (p, y) => {
-      let z = y;
-      for (let i = 0; i < n; i++) z = b.merge(`${p}.tr.${i}`, 'add', [z, b.global(`${p}.tr.${i}.ma`, z)]);
-      return z;
-    });
+    let z = b.conv(`${path}.cv1`, x!, 1);
+    const side = b.conv(`${path}.cv2`, x!, 1);
+    for (let i = 0; i < n; i++) z = b.merge(`${path}.m.tr.${i}`, 'add', [z, b.global(`${path}.m.tr.${i}.ma`, z)]);
+    return b.conv(`${path}.cv3`, b.merge(`${path}.cat`, 'concat', [z, side]), 1);
   },
   C3Ghost: (b, path, [x]) =>
     b.c3(path, x!, num(P(b).n!, 1), (p, y) => {
