@@ -136,6 +136,43 @@ describe('Keras reader: hand-derived fields', () => {
     assert.deepEqual(layer(syntax, 'c').output, [6, 6], 'what parses is still read');
   });
 
+  it('a nested Functional model (Keras 2 lists): its input layer is the outer tensor, its name its output', () => {
+    const inner = {
+      class_name: 'Model',
+      name: 'encoder',
+      config: {
+        name: 'encoder',
+        layers: [
+          { name: 'enc_in', class_name: 'InputLayer', config: { batch_input_shape: [null, null, null, 8], name: 'enc_in' }, inbound_nodes: [] },
+          { name: 'enc_conv', class_name: 'Conv2D', config: { name: 'enc_conv', kernel_size: [3, 3], strides: [2, 2], padding: 'valid' }, inbound_nodes: [[['enc_in', 0, 0, {}]]] },
+        ],
+        input_layers: [['enc_in', 0, 0]],
+        output_layers: [['enc_conv', 0, 0]],
+      },
+      inbound_nodes: [[['stem', 0, 0, {}]]],
+    };
+    const text = JSON.stringify({
+      class_name: 'Model',
+      config: {
+        name: 'outer',
+        layers: [
+          { name: 'img', class_name: 'InputLayer', config: { batch_input_shape: [null, 33, 33, 3], name: 'img' }, inbound_nodes: [] },
+          { name: 'stem', class_name: 'Conv2D', config: { name: 'stem', kernel_size: [3, 3], strides: [1, 1], padding: 'same' }, inbound_nodes: [[['img', 0, 0, {}]]] },
+          inner,
+          { name: 'out', class_name: 'Conv2D', config: { name: 'out', kernel_size: [1, 1] }, inbound_nodes: [[['encoder', 0, 0, {}]]] },
+        ],
+        input_layers: [['img', 0, 0]],
+        output_layers: [['out', 0, 0]],
+      },
+    });
+    const r = run('nested.json', text);
+    assert.deepEqual(r.findings.filter((f) => f.code === 'RFL100').map((f) => f.message), []);
+    assert.deepEqual(layer(r, 'encoder/enc_conv').inputs, ['stem']);
+    assert.deepEqual(layer(r, 'out').inputs, ['encoder']);
+    // stem 3/1 same: r 3, s 0; enc_conv 3/2 valid: r 3 + 2 = 5, j 2, s 0 + 1 = 1
+    assert.deepEqual(field(r, 'out'), { out: [16, 16], size: 5, jump: 2, start: 1 });
+  });
+
   it('Conv1D (causal), UpSampling1D and GlobalMaxPooling1D on a 1-D input', () => {
     const text = JSON.stringify({
       class_name: 'Sequential',
