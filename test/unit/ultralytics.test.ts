@@ -121,6 +121,18 @@ describe('Ultralytics reader: hand-derived fields', () => {
     assert.deepEqual(layer(r, '17.proto.cv3').output, [64, 64], 'the mask prototypes are upsampled 2x');
   });
 
+  it('RT-DETR-style rows: HGStem, HGBlock (n after k), DWConv, AIFI, ResNetLayer, RTDETRDecoder', () => {
+    const r = run('rtdetr-style.yaml', fixture('rtdetr-style.yaml'), { input: 64 });
+    assert.deepEqual(r.findings.filter((f) => f.code === 'RFL100').map((f) => f.message), []);
+    assert.deepEqual(sizes(r, ['0', '1', '2', '3', '5']), [11, 59, 67, 99, 147]);
+    assert.deepEqual(['0', '2', '5'].map((id) => layer(r, id).rf!.start[0]), [2, 2, 2]);
+    assert.deepEqual(['0', '2', '5'].map((id) => layer(r, id).output![0]), [16, 8, 4]);
+    assert.equal(r.layers.filter((l) => /^1\.m\.\d$/.test(l.id)).length, 6);
+    assert.equal(layer(r, '4.ma.pool').op, 'globalPool');
+    assert.deepEqual(r.outputs, ['6.0', '6.1']);
+    assert.equal(layer(r, '6.0.pool').op, 'globalPool', "the decoder's deformable attention reads the whole map");
+  });
+
   it('Python round() halves to even, as parse_model scales repeats', () => {
     assert.deepEqual([0.5, 1.5, 2.5, 0.99, 1.98, 2.97, 3.5].map(pyRound), [0, 2, 2, 1, 2, 3, 4]);
   });

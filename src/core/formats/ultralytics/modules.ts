@@ -29,6 +29,10 @@ export interface ModuleInfo {
   head?: boolean;
   /** output channels equal the sum of the inputs' (Concat) */
   concat?: boolean;
+  /** parse_model's HGStem/HGBlock branch: args are [cm, c2, ...], HGBlock gets n after k */
+  hg?: boolean;
+  /** parse_model prepends the input channels only (AIFI) */
+  prependC1?: boolean;
 }
 
 export const MODULES: Record<string, ModuleInfo> = {
@@ -78,6 +82,11 @@ export const MODULES: Record<string, ModuleInfo> = {
   'nn.Identity': { params: [] },
   'nn.Dropout': { params: [] },
   Concat: { concat: true, params: ['dimension=1'] },
+  HGStem: { hg: true, params: [] },
+  HGBlock: { hg: true, repeat: true, params: ['k=3', 'n=6', 'lightconv=False', 'shortcut=False'] },
+  ResNetLayer: { params: ['c1', 'c2', 's=1', 'is_first=False', 'n=1', 'e=4'] },
+  AIFI: { prependC1: true, params: ['cm=2048', 'num_heads=8'] },
+  RTDETRDecoder: { head: true, params: ['nc=80'] },
   Detect: { head: true, params: ['nc=80'] },
   Segment: { head: true, params: ['nc=80', 'nm=32', 'npr=256'] },
   Pose: { head: true, params: ['nc=80', 'kpt_shape=(17, 3)'] },
@@ -545,6 +554,55 @@ export const BLOCKS: Record<string, BlockFn> = {
     if (inputs.length) outs.push(b.proto(`${path}.proto`, inputs[0]!));
     return outs;
   },
+  HGStem: (b, path, [x]) => {
+    // stem1 3/2; pad (0, 1, 0, 1); stem2a 2/1 p0; pad; stem2b 2/1 p0 | MaxPool2d(2, 1, 0, ceil_mode=True); cat; stem3 3/2; stem4 1x1
+    const pad = (id: string, y: string) => b.op(id, { op: 'conv', sliding: BlockBuilder.window([1, 1], [1, 1], [1, 1], [0, 0], [1, 1]) }, [y], 'F.pad');
+    const x1 = pad(`${path}.pad1`, b.conv(`${path}.stem1`, x!, 3, 2));
+    const a = b.conv(`${path}.stem2b`, pad(`${path}.pad2`, b.conv(`${path}.stem2a`, x1, 2, 1, 0)), 2, 1, 0);
+    const m = b.pool(`${path}.pool`, x1, 'max', 2, 1, 0, true);
+    return b.conv(`${path}.stem4`, b.conv(`${path}.stem3`, b.merge(`${path}.cat`, 'concat', [m, a]), 3, 2), 1);
+  },
+  HGBlock: (b, path, [x]) => {
+    // y = [x] + m.i(y[-1]) (Conv k, or LightConv: 1x1 then depthwise k); ec(sc(cat(y))); + x when shortcut and c1 == c2
+    const ys = [x!];
+    for (let i = 0; i < num(P(b).n!, 6); i++) {
+      const prev = ys[ys.length - 1]!;
+      ys.push(truthy(P(b).lightconv!) ? b.conv(`${path}.m.${i}.conv2`, b.conv(`${path}.m.${i}.conv1`, prev, 1), P(b).k!) : b.conv(`${path}.m.${i}`, prev, P(b).k!));
+    }
+    const y = b.conv(`${path}.ec`, b.conv(`${path}.sc`, b.merge(`${path}.cat`, 'concat', ys), 1), 1);
+    return truthy(P(b).shortcut!) && b.ctx.c1 === b.ctx.c2 ? b.merge(`${path}.add`, 'add', [y, x!]) : y;
+  },
+  ResNetLayer: (b, path, [x]) => {
+    // is_first: Conv 7/2 p3, MaxPool2d 3/2 p1; else ResNetBlocks (1x1, 3x3 stride s, 1x1; shortcut 1x1 stride s when needed)
+    if (truthy(P(b).is_first!)) return b.pool(`${path}.layer.1`, b.conv(`${path}.layer.0`, x!, 7, 2, 3), 'max', 3, 2, 1);
+    const c2 = num(P(b).c2!, 64);
+    const c3 = num(P(b).e!, 4) * c2;
+    let y = x!;
+    let c1 = num(P(b).c1!, c3);
+    for (let j = 0; j < Math.max(num(P(b).n!, 1), 1); j++) {
+      const s = j === 0 ? num(P(b).s!, 1) : 1;
+      const p = `${path}.layer.${j}`;
+      const main = b.conv(`${p}.cv3`, b.conv(`${p}.cv2`, b.conv(`${p}.cv1`, y, 1), 3, s, 1), 1);
+      const short = s !== 1 || c1 !== c3 ? b.conv(`${p}.shortcut.0`, y, 1, s) : y;
+      y = b.merge(p, 'add', [main, short]);
+      c1 = c3;
+    }
+    return y;
+  },
+  AIFI: (b, path, [x]) => {
+    // a transformer encoder layer over every position: x + attention(x), then a per-position FFN (+ x)
+    const a = b.merge(`${path}.add1`, 'add', [x!, b.global(`${path}.ma`, x!)]);
+    return b.merge(`${path}.add2`, 'add', [a, b.op(`${path}.fc2`, { op: 'pointwise', kind: 'Linear (per position)' }, [b.op(`${path}.fc1`, { op: 'pointwise', kind: 'Linear (per position)' }, [a], 'Linear')], 'Linear')]);
+  },
+  RTDETRDecoder: (b, path, inputs) =>
+    // each scale: input_proj.i (1x1 Conv2d + BN), then the decoder's deformable attention, which samples anywhere in the map
+    inputs.map((x, i) => {
+      const out = b.global(`${path}.${i}`, b.conv(`${path}.input_proj.${i}`, x, 1, 1, 0, 1, 'Conv2d'));
+      const node = b.nodes[b.nodes.length - 1]!;
+      node.name = `RTDETRDecoder ${path} scale ${i}`;
+      node.type = 'RTDETRDecoder';
+      return out;
+    }),
   Classify: (b, path, [x]) => {
     // conv = Conv(c1, 1280, k, s, p, g); pool = AdaptiveAvgPool2d(1); drop; linear
     const c = b.conv(`${path}.conv`, x!, P(b).k!, P(b).s!, P(b).p!);

@@ -312,6 +312,21 @@ function buildModel(r: UltralyticsRead, rows: Row[], plan: ModelPlan, report: bo
         if (scaleKey && 'lx'.includes(scaleKey)) positional.push(true, 1.2);
       }
       if (module === 'C2fCIB') legacy = false;
+    } else if (info.hg) {
+      // c1, cm, c2 = ch[f], args[0], args[1]; HGBlock gets n after k
+      c2 = typeof args[1] === 'number' ? args[1] : c1;
+      positional = args.slice(2);
+      argOffset = 2;
+      if (info.repeat) {
+        positional = [positional[0] ?? 3, n, ...positional.slice(1)];
+        n = 1;
+      }
+    } else if (info.prependC1) {
+      positional = args;
+      c2 = c1;
+    } else if (module === 'ResNetLayer') {
+      const base = typeof args[1] === 'number' ? args[1] : c1;
+      c2 = args[3] ? base : base * 4;
     } else if (info.concat) c2 = fromRows.reduce((s, j) => s + inCh(j), 0);
     if (module === 'Classify') classify = true;
 
@@ -333,6 +348,7 @@ function buildModel(r: UltralyticsRead, rows: Row[], plan: ModelPlan, report: bo
       const k = names.indexOf(name);
       if (k < 0) return null;
       // positional index k maps back to args index: base modules drop c2 (args[0]), repeat modules insert n
+      if (info.hg) return info.repeat && k === 1 ? null : r.rangeOf(argNodes[k === 0 || !info.repeat ? k + 2 : k + 1]);
       const argIndex = info.base ? (info.repeat ? k : k + argOffset) : k;
       return info.repeat && k === 0 ? null : r.rangeOf(argNodes[argIndex]);
     };
