@@ -147,7 +147,8 @@ function planModels(r: UltralyticsRead, stem: string): ModelPlan[] {
   // guess_model_scale: a file named yolov8n.yaml states its scale (n); other names get the letter inserted
   const m = /^(yolo(?:e-)?v?\d+)([nslmx])?(.*)$/i.exec(stem);
   const stated = m?.[2] && scales.find((s) => s.key === m[2]) ? m[2] : null;
-  const nameFor = (key: string) => (m ? `${m[1]}${key}${m[3]}` : `${stem}-${key}`);
+  // other names: the stem when the file has one scale (rtdetr-l.yaml), else stem-n, stem-s, ...
+  const nameFor = (key: string) => (m ? `${m[1]}${key}${m[3]}` : scales.length === 1 ? stem : `${stem}-${key}`);
   const ordered = stated ? [scales.find((s) => s.key === stated)!, ...scales.filter((s) => s.key !== stated)] : scales;
   return ordered.map((s) => ({ name: nameFor(s.key), scale: s }));
 }
