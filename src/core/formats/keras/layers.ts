@@ -13,6 +13,7 @@ export type KerasKind =
   | 'zeroPad'
   | 'crop'
   | 'centerCrop'
+  | 'resize'
   | 'upsample'
   | 'merge'
   | 'dense'
@@ -21,6 +22,7 @@ export type KerasKind =
   | 'normalize'
   | 'model'
   | 'lambda'
+  | 'tfOp'
   | 'unsupported';
 
 export interface KerasLayerInfo {
@@ -103,10 +105,19 @@ add('pointwise', 0, [
   'Normalization',
   'Masking',
   'Identity',
+  // augmentation layers are the identity at inference
+  'RandomFlip',
+  'RandomRotation',
+  'RandomZoom',
+  'RandomTranslation',
+  'RandomContrast',
+  'RandomBrightness',
 ]);
+add('resize', 2, ['Resizing']);
 add('centerCrop', 2, ['CenterCrop']);
 add('normalize', 0, ['GroupNormalization']);
 add('model', 0, ['Sequential', 'Model', 'Functional']);
-add('lambda', 0, ['Lambda', 'TFOpLambda', 'SlicingOpLambda']);
+add('lambda', 0, ['Lambda']);
+add('tfOp', 0, ['TFOpLambda', 'SlicingOpLambda']);
 
 export const KERAS_LAYERS: Readonly<Record<string, KerasLayerInfo>> = T;

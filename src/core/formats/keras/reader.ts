@@ -292,6 +292,16 @@ function layerSpec(r: KerasRead, cls: string, info: KerasLayerInfo, cfg: JsonNod
       return { op: 'pointwise', kind: cls === 'Activation' ? `Activation ${String(c('activation') ?? '')}`.trim() : cls };
     case 'normalize':
       return { op: 'normalize', kind: cls };
+    case 'resize': {
+      const h = c('height');
+      const w = c('width');
+      if (!isInt(h) || !isInt(w) || h < 1 || w < 1) return unresolved('needs positive height and width');
+      const interp = c('interpolation') ?? 'bilinear';
+      if (c('crop_to_aspect_ratio') === true || c('pad_to_aspect_ratio') === true) r.note(`${cls} ${id}: crop_to_aspect_ratio/pad_to_aspect_ratio are not modelled; the whole map is resized.`, cfg, id);
+      return { op: 'upsample', mode: interp === 'nearest' ? 'nearest' : 'bilinear', scale: null, size: [h, w], alignCorners: false };
+    }
+    case 'tfOp':
+      return unresolved(`a TensorFlow operation (${String(c('function') ?? 'unnamed')}) is not read; it is treated as the identity of its first input`);
     case 'lambda':
       return unresolved('a Lambda runs Python code that is not read; it is treated as the identity of its input');
     default:
