@@ -624,8 +624,12 @@ export function readKeras(source: ModelSource, _options: Record<string, string> 
   return { models: [graph], findings: r.findings };
 }
 
-export const kerasReader: ModelReader = {
+/** displayName and binary anticipate the reader interface of the coming refactor (CONTRACT.md). */
+export const kerasReader: ModelReader & { displayName: string; binary: boolean } = {
   format: 'keras-json',
+  displayName: 'Keras model JSON / .keras',
+  // .keras archives need the bytes; model JSON is read from the text when there is one, else from the bytes
+  binary: true,
   extensions: ['.json', '.keras'],
   match(source: ModelSource): boolean {
     if (isZip(source.bytes)) return /\.keras$/i.test(source.fileName);

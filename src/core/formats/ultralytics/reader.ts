@@ -464,8 +464,10 @@ export function readUltralytics(source: ModelSource, _options: Record<string, st
   return { models, findings: r.findings };
 }
 
-export const ultralyticsReader: ModelReader = {
+/** displayName anticipates the reader interface of the coming refactor (CONTRACT.md). */
+export const ultralyticsReader: ModelReader & { displayName: string } = {
   format: 'ultralytics',
+  displayName: 'Ultralytics YOLO (.yaml)',
   extensions: ['.yaml', '.yml'],
   match(source: ModelSource): boolean {
     const head = sourceText(source).slice(0, 65536);
