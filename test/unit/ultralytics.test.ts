@@ -199,6 +199,16 @@ describe('Ultralytics reader: rules and findings', () => {
     assert.deepEqual(r.models.map((m) => m.name), ['yolov10n', 'yolov10s']);
   });
 
+  it('a Bottleneck row: 3x3/3x3 in the package, 1x1/3x3 in the YOLOv5 repository; it adds its input when the channels match', () => {
+    const rows = 'backbone:\n  - [-1, 1, Conv, [32, 3, 2]]\n  - [-1, 1, Bottleneck, [32]]\n  - [-1, 1, Bottleneck, [64]]\nhead:\n  - [-1, 1, Conv, [8, 1, 1]]\n';
+    const pkg = run('b.yaml', `nc: 1\n${rows}`);
+    assert.deepEqual(sizes(pkg, ['1', '2']), [3 + 8, 3 + 16]);
+    assert.equal(layer(pkg, '1').op, 'add', 'c1 == c2: x + cv2(cv1(x))');
+    assert.equal(layer(pkg, '2').op, 'conv', '32 -> 64 channels: no shortcut');
+    const v5 = run('b.yaml', `nc: 1\nanchors:\n  - [10, 13]\n${rows}`);
+    assert.deepEqual(sizes(v5, ['1', '2']), [3 + 4, 3 + 8]);
+  });
+
   it('YOLOv5-repository files (anchors) have one 1x1 convolution per scale as the head', () => {
     const text = 'nc: 2\nanchors:\n  - [10, 13, 16, 30, 33, 23]\nbackbone:\n  [[-1, 1, Conv, [16, 6, 2, 2]], [-1, 1, Conv, [32, 3, 2]]]\nhead:\n  [[[0, 1], 1, Detect, [nc, anchors]]]\n';
     const r = run('v5.yaml', text);

@@ -356,13 +356,16 @@ export const BLOCKS: Record<string, BlockFn> = {
     return b.op(path, { op: 'convtranspose', kernel: k, stride: s, dilation: d, padBefore: p, padAfter: p, outputPadding: op }, [x!], 'ConvTranspose2d');
   },
   Bottleneck: (b, path, [x]) => {
-    const k = Array.isArray(P(b).k) ? (P(b).k as PyValue[]) : [3, 3];
+    // the package's Bottleneck takes k=(3, 3); the YOLOv5 repository's is fixed at 1x1 then 3x3
+    const k = b.ctx.dialect === 'yolov5' ? [1, 3] : Array.isArray(P(b).k) ? (P(b).k as PyValue[]) : [3, 3];
     return b.bottleneck(path, x!, [k[0] ?? 3, k[1] ?? 3], truthy(P(b).shortcut!) && b.ctx.c1 === b.ctx.c2);
   },
   BottleneckCSP: (b, path, [x]) => {
-    // cv4(act(bn(cat(cv3(m(cv1(x))), cv2(x))))): cv2 and cv3 are plain 1x1 Conv2d
+    // cv4(act(bn(cat(cv3(m(cv1(x))), cv2(x))))): cv2 and cv3 are plain 1x1 Conv2d; the bottlenecks are
+    // 3x3/3x3 in the package (Bottleneck's default k), 1x1/3x3 in the YOLOv5 repository
+    const k: [number, number] = b.ctx.dialect === 'yolov5' ? [1, 3] : [3, 3];
     let y = b.conv(`${path}.cv1`, x!, 1);
-    for (let i = 0; i < num(P(b).n!, 1); i++) y = b.bottleneck(`${path}.m.${i}`, y, [1, 3], truthy(P(b).shortcut!));
+    for (let i = 0; i < num(P(b).n!, 1); i++) y = b.bottleneck(`${path}.m.${i}`, y, k, truthy(P(b).shortcut!));
     const y1 = b.conv(`${path}.cv3`, y, 1, 1, 0, 1, 'Conv2d');
     const y2 = b.conv(`${path}.cv2`, x!, 1, 1, 0, 1, 'Conv2d');
     return b.conv(`${path}.cv4`, b.merge(`${path}.cat`, 'concat', [y1, y2]), 1);
