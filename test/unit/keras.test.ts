@@ -331,4 +331,12 @@ describe('Keras on the command line', function () {
     assert.equal(k.status, 0, k.stderr);
     assert.equal(JSON.parse(k.stdout).model, 'residual_cnn');
   });
+
+  (corpusFiles.length ? it : it.skip)('analyze on every corpus file', () => {
+    for (const f of corpusFiles) {
+      const r = spawnSync(process.execPath, [CLI, 'analyze', join(CORPUS, f), '--json'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${f}: ${r.stderr}`);
+      assert.equal(JSON.parse(r.stdout).format, 'keras-json', f);
+    }
+  });
 });

@@ -343,4 +343,16 @@ describe('Ultralytics on the command line', function () {
     assert.deepEqual(j.input.shape, [320, 320]);
     assert.deepEqual(j.outputs, ['14.0', '14.1']);
   });
+
+  (corpusFiles.length ? it : it.skip)('analyze on every corpus file (yolov8.yaml with --model yolov8s at 640, the others at --input 320)', () => {
+    for (const f of corpusFiles) {
+      const args = f === 'yolov8.yaml' ? ['--model', 'yolov8s'] : ['--input', '320'];
+      const r = spawnSync(process.execPath, [CLI, 'analyze', join(CORPUS, f), ...args, '--json'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${f}: ${r.stderr}`);
+      const j = JSON.parse(r.stdout);
+      assert.equal(j.format, 'ultralytics', f);
+      if (f === 'yolov8.yaml') assert.deepEqual([j.model, j.input.shape], ['yolov8s', [640, 640]]);
+      else assert.deepEqual(j.input.shape, [320, 320], f);
+    }
+  });
 });
