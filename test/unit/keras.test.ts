@@ -290,7 +290,7 @@ describe('Keras reader: fuzzing', function () {
         }
         check(analyze({ fileName: 'fuzz.json', text: t }, { input: 16 }));
       }),
-      { numRuns: 300, seed: 20261203 },
+      { numRuns: Number(process.env.RFL_FUZZ_RUNS ?? 300), seed: Number(process.env.RFL_FC_SEED ?? 20261203) },
     );
   });
 
@@ -305,7 +305,7 @@ describe('Keras reader: fuzzing', function () {
         }
         check(analyze({ fileName: 'random.keras', bytes: data }, { input: 16, layersOnly: true }));
       }),
-      { numRuns: 300, seed: 11 },
+      { numRuns: Number(process.env.RFL_FUZZ_RUNS ?? 300), seed: Number(process.env.RFL_FC_SEED ?? 11) },
     );
   });
 });

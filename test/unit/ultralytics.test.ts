@@ -311,7 +311,7 @@ describe('Ultralytics reader: fuzzing', function () {
         assert.deepEqual(r.findings.filter((f) => f.message.startsWith('Internal error')).map((f) => f.message), []);
         for (const f of r.findings) if (f.range) assert.ok(f.range.start.line >= 0 && f.range.end.line >= f.range.start.line);
       }),
-      { numRuns: 250, seed: 20261203 },
+      { numRuns: Number(process.env.RFL_FUZZ_RUNS ?? 250), seed: Number(process.env.RFL_FC_SEED ?? 20261203) },
     );
   });
 
@@ -321,7 +321,7 @@ describe('Ultralytics reader: fuzzing', function () {
         const r = analyze({ fileName: 'x.yaml', text: `backbone:\n${t}\nhead:\n${t}` }, { input: 16, layersOnly: true });
         assert.deepEqual(r.findings.filter((f) => f.message.startsWith('Internal error')).map((f) => f.message), []);
       }),
-      { numRuns: 200, seed: 7 },
+      { numRuns: Number(process.env.RFL_FUZZ_RUNS ?? 200), seed: Number(process.env.RFL_FC_SEED ?? 7) },
     );
   });
 });

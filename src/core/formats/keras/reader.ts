@@ -64,6 +64,8 @@ class KerasRead {
   readonly spatial = new Map<string, boolean>();
   rank: number | null = null;
   statedInput: number[] | null = null;
+  /** the model's tensors are (batch, channels, *spatial): data_format channels_first, Keras 1 'th' */
+  channelsFirst = false;
   inputIds: string[] = [];
 
   constructor(readonly index: LineIndex | null) {}
@@ -117,9 +119,9 @@ class KerasRead {
   }
 
   /** Per-axis (before, after) pairs of ZeroPadding/Cropping: int, per-axis int, or per-axis pairs (Keras 1's 4-tuple for 2-D). */
-  margins(v: unknown, rank: number, what: string, at: JsonNode | undefined, layer: string): { before: number[]; after: number[] } | null {
+  margins(v: unknown, rank: number, what: string, at: JsonNode | undefined, layer: string, fallback: number): { before: number[]; after: number[] } | null {
     const zeros = new Array<number>(rank).fill(0);
-    if (v === undefined || v === null) return { before: zeros.map(() => 1), after: zeros.map(() => 1) };
+    if (v === undefined || v === null) return { before: zeros.map(() => fallback), after: zeros.map(() => fallback) };
     if (isInt(v) && v >= 0) return { before: zeros.map(() => v), after: zeros.map(() => v) };
     if (Array.isArray(v)) {
       if (rank === 1 && v.length === 2 && v.every(isInt)) return { before: [v[0]], after: [v[1]] };
@@ -237,7 +239,7 @@ function layerSpec(r: KerasRead, cls: string, info: KerasLayerInfo, cfg: JsonNod
       return { op: 'globalPool' };
     case 'zeroPad': {
       mark('padding', 'padding');
-      const m = r.margins(c('padding'), rank, 'padding', at('padding'), id);
+      const m = r.margins(c('padding'), rank, 'padding', at('padding'), id, 1);
       if (!m) return { op: 'unknown', reason: 'unreadable padding' };
       if ([...m.before, ...m.after].some((x) => x < 0)) return unresolved('negative padding', 'padding');
       // a 1x1 stride-1 window with zero padding is spatially exactly a zero pad
@@ -246,7 +248,7 @@ function layerSpec(r: KerasRead, cls: string, info: KerasLayerInfo, cfg: JsonNod
     }
     case 'crop': {
       mark('padding', 'cropping');
-      const m = r.margins(c('cropping'), rank, 'cropping', at('cropping'), id);
+      const m = r.margins(c('cropping'), rank, 'cropping', at('cropping'), id, 0);
       if (!m) return { op: 'unknown', reason: 'unreadable cropping' };
       if ([...m.before, ...m.after].some((x) => x < 0)) return unresolved('negative cropping', 'cropping');
       // Margins to cut off: output unit o reads input o + before, exactly what a 1x1 stride-1
@@ -276,9 +278,12 @@ function layerSpec(r: KerasRead, cls: string, info: KerasLayerInfo, cfg: JsonNod
       }
       if (merge === 'concat') {
         const axis = c('axis') ?? c('concat_axis') ?? -1;
-        // channels-last tensors (batch, *spatial, channels): axes 1..rank are spatial
-        if (isInt(axis) && axis !== -1 && axis !== rank + 1 && axis >= 1 && axis <= rank && r.isSpatial(inputs)) {
-          return { op: 'concat', align: 'exact', spatialAxis: axis - 1 };
+        // (batch, *spatial, channels), or (batch, channels, *spatial) when channels first
+        if (isInt(axis) && r.isSpatial(inputs)) {
+          const a = axis < 0 ? rank + 2 + axis : axis;
+          const channelAxis = r.channelsFirst ? 1 : rank + 1;
+          const spatialAxis = r.channelsFirst ? a - 2 : a - 1;
+          if (a !== channelAxis && spatialAxis >= 0 && spatialAxis < rank) return { op: 'concat', align: 'exact', spatialAxis };
         }
       }
       return { op: merge, align: 'exact' };
@@ -334,6 +339,7 @@ function addInput(r: KerasRead, id: string, name: string, cls: string, cfg: Json
   if (Array.isArray(shape)) {
     const dims = isBatch ? shape.slice(1) : shape.slice();
     const cf = channelsFirst(layersForFormat);
+    if (top && r.inputIds.length === 0) r.channelsFirst = cf;
     const first = (isBatch ? 1 : 0) + (cf ? 1 : 0);
     const sp = cf ? dims.slice(1) : dims.slice(0, -1);
     spatial = sp.map((d) => (isInt(d) && d > 0 ? d : null));
