@@ -4,7 +4,8 @@ import { build } from 'esbuild';
 
 const watch = process.argv.includes('--watch');
 const bench = process.argv.includes('--bench');
-const common = { bundle: true, sourcemap: true, logLevel: 'warning', target: 'es2022' };
+// jsonc-parser's UMD main requires its parts at run time, which a bundle cannot follow: prefer ES modules.
+const common = { bundle: true, sourcemap: true, logLevel: 'warning', target: 'es2022', mainFields: ['module', 'main'] };
 
 await Promise.all([
   build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] }),

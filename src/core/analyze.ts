@@ -105,6 +105,9 @@ function resolveInput(graph: ModelGraph, options: AnalyzeOptions): { shape: numb
     return { shape: list.slice(), source: 'option' };
   }
   if (graph.statedInput && graph.statedInput.length === rank) return { shape: graph.statedInput.slice(), source: 'file' };
+  if (!(options.defaultInput && options.defaultInput > 0) && graph.defaultInput && graph.defaultInput.length === rank) {
+    return { shape: graph.defaultInput.slice(), source: 'default' };
+  }
   const n = options.defaultInput && options.defaultInput > 0 ? Math.floor(options.defaultInput) : DEFAULT_INPUT_SIZE;
   return { shape: new Array<number>(rank).fill(n), source: 'default' };
 }

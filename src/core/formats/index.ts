@@ -3,12 +3,14 @@ import { caffeReader } from './caffe/reader';
 import { darknetReader } from './darknet/reader';
 import { extensionOf } from './common';
 import type { ModelReader, ModelSource, ReadContext, ReadResult } from './reader';
+import { kerasReader } from './keras/reader';
+import { ultralyticsReader } from './ultralytics/reader';
 
 export type { FileAccess, ModelReader, ModelSource, ReadContext, ReaderOption, ReadResult } from './reader';
 export { extensionOf };
 
 /** Every format reader; later formats plug in here without touching the engine. */
-export const READERS: readonly ModelReader[] = [darknetReader, caffeReader];
+export const READERS: readonly ModelReader[] = [darknetReader, caffeReader, ultralyticsReader, kerasReader];
 
 /**
  * File endings that belong to known formats (model formats whose readers may

@@ -187,6 +187,11 @@ export interface ModelGraph {
   outputs: string[];
   /** Spatial input size the file states, if any. */
   statedInput: number[] | null;
+  /**
+   * The format's own default input size when the file states none (Ultralytics: 640, 224 for
+   * classifiers); used after the rfLens default setting, before the engine's 224.
+   */
+  defaultInput?: number[];
   /** Which variant of the format the reader followed where variants differ (Darknet forks). */
   dialect?: string;
 }
