@@ -61,7 +61,10 @@ function readSource(file: string): { fileName: string; text: string; bytes: Uint
   } catch (e) {
     fail(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return { fileName: file, text: bytes.toString('utf8'), bytes: new Uint8Array(bytes) };
+  // Binary models (ONNX with weights, up to several hundred MB) are passed as a view, not copied; their
+  // text is not decoded when it could exceed V8's longest string (2^29 characters).
+  const text = bytes.length < 1 << 28 ? bytes.toString('utf8') : '';
+  return { fileName: file, text, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
 }
 
 /** JSON numbers: NaN and infinities become null. */

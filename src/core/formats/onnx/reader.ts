@@ -911,6 +911,8 @@ class OnnxGraphReader {
     if (!hasSpatial(x)) {
       let dims: number[] | null = null;
       if (shape && x.dims) dims = resolveShape(x.dims, shape, allowZero);
+      // [N, C, 1, 1] -> [N, C] after a global pool is the classifier's flatten
+      if (node.opType === 'Flatten' || (dims && dims.length <= 2)) return this.flattenTo(node, x, dims);
       return this.passThrough(node, 'pointwise', '', dims ? dims.map((_, k) => (k === 0 && x.roles?.[0] === 'n' ? 'n' : 'c')) : x.roles, dims);
     }
     if (!shape) {
