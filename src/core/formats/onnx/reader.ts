@@ -282,20 +282,41 @@ class OnnxGraphReader {
         users[p]!.push(k);
       }
     });
-    const order: number[] = [];
-    const ready: number[] = [];
-    indegree.forEach((d, k) => d === 0 && ready.push(k));
-    // keep file order among ready nodes: a min-queue by index
-    ready.reverse();
-    while (ready.length) {
-      const k = ready.pop()!;
-      order.push(k);
-      const next: number[] = [];
-      for (const u of users[k]!) if (--indegree[u]! === 0) next.push(u);
-      if (next.length) {
-        ready.push(...next);
-        ready.sort((a, b) => b - a);
+    // ready nodes in file order: a binary min-heap of indices
+    const heap: number[] = [];
+    const push = (k: number) => {
+      let i = heap.push(k) - 1;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (heap[p]! <= k) break;
+        heap[i] = heap[p]!;
+        i = p;
       }
+      heap[i] = k;
+    };
+    const pop = (): number => {
+      const top = heap[0]!;
+      const last = heap.pop()!;
+      if (heap.length) {
+        let i = 0;
+        for (;;) {
+          const l = 2 * i + 1;
+          if (l >= heap.length) break;
+          const c = l + 1 < heap.length && heap[l + 1]! < heap[l]! ? l + 1 : l;
+          if (heap[c]! >= last) break;
+          heap[i] = heap[c]!;
+          i = c;
+        }
+        heap[i] = last;
+      }
+      return top;
+    };
+    const order: number[] = [];
+    indegree.forEach((d, k) => d === 0 && push(k));
+    while (heap.length) {
+      const k = pop();
+      order.push(k);
+      for (const u of users[k]!) if (--indegree[u]! === 0) push(u);
     }
     if (order.length < nodes.length) {
       const stuck = nodes.filter((_, k) => indegree[k]! > 0);
@@ -1147,44 +1168,23 @@ class OnnxGraphReader {
         return out(outDims, values);
       }
       case 'Slice': {
-        const data = v(0);
         const dd = d(0);
         if (!dd) return unknown;
-        const starts = this.opset > 0 && this.opset < 10 ? attrs.ints('starts') : v(1);
-        const ends = this.opset > 0 && this.opset < 10 ? attrs.ints('ends') : v(2);
-        const axes = (this.opset > 0 && this.opset < 10 ? attrs.ints('axes') : v(3)) ?? starts?.map((_, k) => k);
-        const steps = (this.opset > 0 && this.opset < 10 ? null : v(4)) ?? starts?.map(() => 1);
+        const legacy = this.opset > 0 && this.opset < 10;
+        const starts = legacy ? attrs.ints('starts') : v(1);
+        const ends = legacy ? attrs.ints('ends') : v(2);
+        const axes = (legacy ? attrs.ints('axes') : v(3)) ?? starts?.map((_, k) => k);
+        const steps = (legacy ? null : v(4)) ?? starts?.map(() => 1);
         if (!starts || !ends || !axes || !steps) return unknown;
-        const dims = dd.slice();
-        let lo = 0;
-        let hi = dd[0] ?? 0;
-        let step = 1;
+        const picks = dd.map((n) => Array.from({ length: n }, (_, k) => k));
         for (let k = 0; k < axes.length; k++) {
           const a = normAxis(axes[k]!, dd.length);
-          const n = dd[a]!;
-          const st = steps[k] ?? 1;
-          const clampS = (x: number) => (x < 0 ? x + n : x);
-          let s = clampS(starts[k]!);
-          let e = clampS(ends[k]!);
-          if (st > 0) {
-            s = Math.max(0, Math.min(n, s));
-            e = Math.max(0, Math.min(n, e));
-            dims[a] = Math.max(0, Math.ceil((e - s) / st));
-          } else {
-            s = Math.max(-1, Math.min(n - 1, s));
-            e = Math.max(-1, Math.min(n - 1, e));
-            dims[a] = Math.max(0, Math.ceil((s - e) / -st));
-          }
-          if (a === 0) {
-            lo = s;
-            hi = e;
-            step = st;
-          }
+          if (a < 0 || a >= dd.length) return unknown;
+          picks[a] = sliceIndices(dd[a]!, starts[k]!, ends[k]!, steps[k] ?? 1);
         }
-        if (!data || dd.length !== 1) return out(dims, null);
-        const values: number[] = [];
-        for (let i = lo; step > 0 ? i < hi : i > hi; i += step) values.push(data[i]!);
-        return out(dims, values);
+        const dims = picks.map((p) => p.length);
+        const data = v(0);
+        return out(dims, data && data.length === prod(dd) ? gatherValues(data, dd, picks) : null);
       }
       case 'Reshape': {
         const dd = d(0);
@@ -1203,7 +1203,8 @@ class OnnxGraphReader {
         const dd = d(0);
         if (!dd) return unknown;
         const perm = attrs.ints('perm') ?? dd.map((_, k) => dd.length - 1 - k);
-        return out(perm.map((p) => dd[p]!), dd.length <= 1 ? v(0) : null);
+        const data = v(0);
+        return out(perm.map((p) => dd[p]!), data && data.length === prod(dd) ? transposeValues(data, dd, perm) : null);
       }
       case 'Range': {
         const [s, l, dl] = [v(0)?.[0], v(1)?.[0], v(2)?.[0]];
@@ -1263,6 +1264,57 @@ class OnnxGraphReader {
         return { kind: 'const', dims: null, values: null, ...(shapeOfData ? { shapeOfData } : {}) };
     }
   }
+}
+
+/** Indices a Slice takes along an axis of n (ONNX clamping, negative steps included). */
+function sliceIndices(n: number, start: number, end: number, step: number): number[] {
+  if (!step) return [];
+  const out: number[] = [];
+  let s = start < 0 ? start + n : start;
+  let e = end < 0 ? end + n : end;
+  if (step > 0) {
+    s = Math.max(0, Math.min(n, s));
+    e = Math.max(0, Math.min(n, e));
+    for (let i = s; i < e && out.length <= VALUE_LIMIT; i += step) out.push(i);
+  } else {
+    s = Math.max(-1, Math.min(n - 1, s));
+    e = Math.max(-1, Math.min(n - 1, e));
+    for (let i = s; i > e && out.length <= VALUE_LIMIT; i += step) out.push(i);
+  }
+  return out;
+}
+
+function strides(dims: readonly number[]): number[] {
+  const st = new Array<number>(dims.length).fill(1);
+  for (let k = dims.length - 2; k >= 0; k--) st[k] = st[k + 1]! * dims[k + 1]!;
+  return st;
+}
+
+/** The values at the cartesian product of per-axis index lists (row-major). */
+function gatherValues(data: readonly number[], dims: readonly number[], picks: number[][]): number[] | null {
+  const count = prod(picks.map((p) => p.length));
+  if (count > VALUE_LIMIT) return null;
+  const st = strides(dims);
+  let offsets = [0];
+  picks.forEach((p, a) => {
+    const next: number[] = [];
+    for (const o of offsets) for (const i of p) next.push(o + i * st[a]!);
+    offsets = next;
+  });
+  return offsets.map((o) => data[o]!);
+}
+
+function transposeValues(data: readonly number[], dims: readonly number[], perm: readonly number[]): number[] | null {
+  if (perm.length !== dims.length) return null;
+  const st = strides(dims);
+  const outDims = perm.map((p) => dims[p]!);
+  let offsets = [0];
+  outDims.forEach((n, a) => {
+    const next: number[] = [];
+    for (const o of offsets) for (let i = 0; i < n; i++) next.push(o + i * st[perm[a]!]!);
+    offsets = next;
+  });
+  return offsets.map((o) => data[o]!);
 }
 
 const BINARY: Record<string, (a: number, b: number) => number> = {
