@@ -6,7 +6,9 @@
  * truncated and corrupted bytes.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { analyze, readerFor, type AnalysisResult, type AnalyzeOptions } from '../../src/core';
@@ -489,6 +491,33 @@ function chainSizesSpec(): ModelSpec {
     ],
   };
 }
+
+describe('ONNX on the command line', function () {
+  this.timeout(120000);
+  const ROOT = join(__dirname, '..', '..');
+  const CLI = join(ROOT, 'dist', 'cli.js');
+  before(() => {
+    // the bundle must contain the ONNX reader
+    if (!existsSync(CLI) || !readFileSync(CLI, 'utf8').includes('ONNX')) {
+      const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, encoding: 'utf8' });
+      assert.equal(b.status, 0, b.stderr);
+    }
+  });
+  it('rflens analyze model.onnx --json and map read the binary file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rflens-onnx-'));
+    const file = join(dir, 'chain.onnx');
+    writeFileSync(file, buildModel(chain()));
+    const a = spawnSync(process.execPath, [CLI, 'analyze', file, '--json'], { encoding: 'utf8' });
+    assert.equal(a.status, 0, a.stderr);
+    const j = JSON.parse(a.stdout);
+    assert.equal(j.format, 'onnx');
+    assert.deepEqual(j.input.shape, [32, 32]);
+    assert.ok(j.layers.some((l: { id: string; rf: { size: number[] } }) => l.id === '/pool/MaxPool' && l.rf.size[0] === 7));
+    const m = spawnSync(process.execPath, [CLI, 'map', file, '--layer', '/c2/Conv', '--metric', 'coverage', '--json'], { encoding: 'utf8' });
+    assert.equal(m.status, 0, m.stderr);
+    assert.deepEqual(JSON.parse(m.stdout).shape, [32, 32]);
+  });
+});
 
 // ---------------------------------------------------------------- corpus
 
