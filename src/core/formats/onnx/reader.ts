@@ -771,13 +771,17 @@ class OnnxGraphReader {
     const rank = x.dims?.length ?? x.roles?.length ?? 0;
     const axis = normAxis(attrs.int('axis') ?? 1, rank);
     const role = x.roles?.[axis];
-    if (role !== undefined && isSpatial(role)) {
-      return this.passThrough(node, 'unknown', 'joining tensors along a spatial axis is not modelled; it is treated as the identity of the first.');
-    }
     let dims: number[] | null = null;
     if (ins.every((v) => v && v.dims && v.dims.length === rank)) {
       dims = x.dims!.slice();
       dims[axis] = ins.reduce((s, v) => s + v!.dims![axis]!, 0);
+    }
+    if (role === 'P' && data.length === 1) {
+      // learned tokens joined to the flattened positions (ViT's class token): they carry no pixels
+      return this.passThrough(node, 'pointwise', '', x.roles, dims);
+    }
+    if (role !== undefined && isSpatial(role)) {
+      return this.passThrough(node, 'unknown', 'joining tensors along a spatial axis is not modelled; it is treated as the identity of the first.');
     }
     const ids = [...new Set(data.map((v) => v.id))];
     const spec: LayerOp = ids.length > 1 ? { op: 'concat', align: 'exact' } : { op: 'pointwise', kind: 'Concat' };
@@ -864,8 +868,16 @@ class OnnxGraphReader {
     const rank = x.dims?.length ?? x.roles?.length ?? 0;
     const axis = normAxis(attrs.int('axis') ?? 0, rank);
     const role = x.roles?.[axis];
-    if (role !== undefined && isSpatial(role)) return this.passThrough(node, 'unknown', 'gathering along a spatial axis is not modelled; it is treated as the identity.');
     const idx = ins[1];
+    if (role === 'P' || role === 'g') {
+      // a token picked from the flattened positions (ViT's class token after attention): it reads them all
+      const dims = x.dims && idx?.dims ? [...x.dims.slice(0, axis), ...idx.dims, ...x.dims.slice(axis + 1)] : null;
+      const roles = x.roles ? [...x.roles.slice(0, axis), ...(idx?.dims ?? []).map((): Role => 'c'), ...x.roles.slice(axis + 1)] : null;
+      const id = this.emit(node, [x.id], { op: 'globalPool' });
+      this.setAll(node, { kind: 'data', id, dims, roles: roles ? roles.map((r) => (isSpatial(r) ? 'g' : r)) : null });
+      return;
+    }
+    if (role !== undefined && isSpatial(role)) return this.passThrough(node, 'unknown', 'gathering along a spatial axis is not modelled; it is treated as the identity.');
     const idxDims = idx && idx.dims ? idx.dims : null;
     let dims: number[] | null = null;
     let roles: Role[] | null = null;
@@ -1205,6 +1217,19 @@ class OnnxGraphReader {
         const perm = attrs.ints('perm') ?? dd.map((_, k) => dd.length - 1 - k);
         const data = v(0);
         return out(perm.map((p) => dd[p]!), data && data.length === prod(dd) ? transposeValues(data, dd, perm) : null);
+      }
+      case 'Expand': {
+        const dd = d(0);
+        const shape = v(1);
+        if (!dd || !shape) return unknown;
+        const dims = broadcastDims([dd, shape]);
+        return out(dims, dims && prod(dims) === prod(dd) ? v(0) : null);
+      }
+      case 'Tile': {
+        const dd = d(0);
+        const reps = v(1);
+        if (!dd || !reps || reps.length !== dd.length) return unknown;
+        return out(dd.map((n, k) => n * reps[k]!), null);
       }
       case 'Range': {
         const [s, l, dl] = [v(0)?.[0], v(1)?.[0], v(2)?.[0]];
