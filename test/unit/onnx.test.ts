@@ -448,6 +448,7 @@ describe('ONNX reader: hand-derived fields', () => {
     const r = run({ inputs: [X([1, 1, 8, 8])], nodes: [node('FancyOp', ['input'], ['a'], {}, 'fancy'), node('MaxPool', ['a'], ['b'], { kernel_shape: [2, 2], strides: [2, 2] }, 'p')] });
     assert.equal(unresolved(r).length, 1);
     assert.match(unresolved(r)[0]!, /FancyOp/);
+    assert.equal(r.findings.find((f) => f.code === 'RFL100')!.layer, 'fancy');
     assert.deepEqual(layer(r, 'p').output, [4, 4]);
     const s = run({ opset: 11, inputs: [X([1, 3, 8, 8])], nodes: [node('Softmax', ['input'], ['y'], { axis: 1 }, 'sm')] });
     assert.equal(layer(s, 'sm').op, 'normalize');

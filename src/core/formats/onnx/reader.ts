@@ -336,8 +336,8 @@ class OnnxGraphReader {
     return id;
   }
 
-  private unresolved(node: onnx.NodeProto, message: string): void {
-    this.findings.push(finding('RFL100', `${node.opType} "${this.nodeName(node)}": ${message}`, null, null));
+  private unresolved(node: onnx.NodeProto, message: string, id: string | null): void {
+    this.findings.push(finding('RFL100', `${node.opType} "${this.nodeName(node)}": ${message}`, null, id));
   }
 
   private setOut(node: onnx.NodeProto, k: number, v: Val): void {
@@ -359,7 +359,7 @@ class OnnxGraphReader {
     }
     const spec: LayerOp = as === 'pointwise' ? { op: 'pointwise', kind: node.opType ?? '' } : { op: 'unknown', reason };
     const id = this.emit(node, [src.id], spec);
-    if (as === 'unknown' && reason) this.unresolved(node, reason);
+    if (as === 'unknown' && reason) this.unresolved(node, reason, id);
     this.setAll(node, { kind: 'data', id, dims: dims === undefined ? src.dims : dims, roles: roles === undefined ? src.roles : roles });
   }
 
@@ -640,7 +640,6 @@ class OnnxGraphReader {
     for (let a = 0; a < r; a++) spatialDims.push(x.roles.indexOf(a));
     if (spatialDims.some((d) => d < 0)) return this.passThrough(node, 'unknown', 'the resized tensor has its spatial axes flattened.');
     const nonSpatialChanged = x.roles.some((role, k) => !isSpatial(role) && (sizes ? sizes[k] !== x.dims![k] : scales![k] !== 1));
-    if (nonSpatialChanged) this.unresolved(node, 'it also resizes the batch or channel axes, which carry no pixels; only the spatial axes are followed.');
     const nIn = spatialDims.map((d) => x.dims![d]!);
     let scale: number[] | null = null;
     let size: number[] | null = null;
@@ -664,6 +663,7 @@ class OnnxGraphReader {
     const spec: LayerOp = { op: 'upsample', mode, scale, size, alignCorners };
     const id = this.emit(node, [x.id], spec);
     const notes: string[] = [];
+    if (nonSpatialChanged) notes.push('it also resizes the batch or channel axes, which carry no pixels; only the spatial axes are followed');
     if (rawMode === 'cubic') notes.push('cubic interpolation is shown as linear (it reads one more pixel on each side)');
     if (mode === 'nearest') {
       const bad = nIn.findIndex((n, a) => !nearestMatches(n, outSp[a]!, sizes ? null : scale![a]!, ctm, nearestMode, size ? 0 : scale![a]!));
@@ -675,7 +675,7 @@ class OnnxGraphReader {
     } else if (!(ctm === 'half_pixel' || ctm === 'pytorch_half_pixel' || ctm === 'align_corners') || (!sizes && scale!.some((s, a) => Math.floor(nIn[a]! * s) / nIn[a]! !== s))) {
       notes.push(`linear resizing with coordinate_transformation_mode=${ctm}${sizes ? '' : ` and scales ${scale!.join('x')}`} is shown with half-pixel centres at the ratio of the sizes`);
     }
-    if (notes.length) this.unresolved(node, `${notes.join('; ')}.`);
+    if (notes.length) this.unresolved(node, `${notes.join('; ')}.`, id);
     const dims = x.dims.slice();
     spatialDims.forEach((d, a) => (dims[d] = outSp[a]!));
     this.setAll(node, { kind: 'data', id, dims, roles: x.roles });
