@@ -294,6 +294,22 @@ describe('ONNX reader: hand-derived fields', () => {
     assert.deepEqual(layer(r, 'conv').output, [8, 6]);
   });
 
+  it('NHWC behind preprocessing (Sub, Div by constants, then Transpose) is still found', () => {
+    const r = run({
+      inputs: [X([1, 20, 10, 3])],
+      initializers: [floats('mean', [0.5, 0.5, 0.5]), floats('std', [0.2, 0.2, 0.2]), weight('W', [8, 3, 3, 3])],
+      nodes: [
+        node('Sub', ['input', 'mean'], ['a'], {}, 'sub'),
+        node('Div', ['a', 'std'], ['b'], {}, 'div'),
+        node('Transpose', ['b'], ['t'], { perm: [0, 3, 1, 2] }, 'nchw'),
+        node('Conv', ['t', 'W'], ['y'], {}, 'conv'),
+      ],
+    });
+    assert.deepEqual(unresolved(r), []);
+    assert.deepEqual(r.input, { shape: [20, 10], source: 'file' });
+    assert.deepEqual(layer(r, 'conv').output, [18, 8]);
+  });
+
   it('symbolic spatial dims fall back to the default size', () => {
     const spec: ModelSpec = { inputs: [X(['batch', 3, 'height', 'width'])], initializers: [weight('W', [8, 3, 3, 3])], nodes: [node('Conv', ['input', 'W'], ['y'], {}, 'conv')] };
     assert.deepEqual(run(spec).input, { shape: [224, 224], source: 'default' });

@@ -232,7 +232,15 @@ class OnnxGraphReader {
 
   /** NHWC when the first Transpose reading the input moves its last axis to position 1, or the first Conv's weight has the last axis's channels. */
   private looksChannelsLast(info: ValueInfo, r: number): boolean {
-    const readers = this.g.nodes.filter((n) => n.input.includes(info.name));
+    // follow element-wise preprocessing (Cast, Sub/Mul/Div by constants: tf2onnx's normalisation) to the first Transpose or Conv
+    const consumers = new Map<string, onnx.NodeProto[]>();
+    for (const n of this.g.nodes) for (const i of n.input) if (i) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
+    let readers = consumers.get(info.name) ?? [];
+    for (let hop = 0; hop < 8 && readers.length && !readers.some((n) => n.opType === 'Transpose' || n.opType in CONV_OPS); hop++) {
+      const next = readers.find((n) => POINTWISE_OPS.has(n.opType) || n.opType in MERGE_OPS);
+      if (!next || !next.output[0]) break;
+      readers = consumers.get(next.output[0]) ?? [];
+    }
     const t = readers.find((n) => n.opType === 'Transpose');
     if (t) {
       const perm = new Attrs(t).ints('perm');
