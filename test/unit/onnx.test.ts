@@ -344,6 +344,24 @@ describe('ONNX reader: hand-derived fields', () => {
     assert.deepEqual(layer(r, 'c1').rf!.size, [5, 5]);
   });
 
+  it("torch's GroupNorm export (Reshape to [N, G, -1], InstanceNormalization, Reshape back) normalises over the map", () => {
+    const r = run({
+      opset: 13,
+      inputs: [X([1, 8, 6, 6])],
+      initializers: [int64s('groups', [0, 2, -1]), floats('ones', [1, 1]), floats('zeros', [0, 0]), weight('W', [4, 8, 3, 3])],
+      nodes: [
+        node('Reshape', ['input', 'groups'], ['g'], {}, 'gn/Reshape'),
+        node('InstanceNormalization', ['g', 'ones', 'zeros'], ['n'], { epsilon: { float: 1e-5 } }, 'gn/InstanceNormalization'),
+        node('Shape', ['input'], ['shape'], {}, 'gn/Shape'),
+        node('Reshape', ['n', 'shape'], ['back'], {}, 'gn/Reshape_1'),
+        node('Conv', ['back', 'W'], ['y'], { pads: [1, 1, 1, 1] }, 'conv'),
+      ],
+    });
+    assert.deepEqual(unresolved(r), []);
+    assert.equal(layer(r, 'gn/InstanceNormalization').op, 'normalize');
+    assert.deepEqual(layer(r, 'conv').output, [6, 6]);
+  });
+
   it('ReduceMean over H and W is a global pool; over H only it is unresolved', () => {
     const all = run({ opset: 13, inputs: [X([1, 4, 8, 8])], nodes: [node('ReduceMean', ['input'], ['y'], { axes: [2, 3], keepdims: 1 }, 'gap')] });
     assert.equal(layer(all, 'gap').op, 'globalPool');

@@ -29,8 +29,11 @@ import { Attrs, decodeModel, elementCount, tensorRefOf, tensorValues, type Graph
 import { CONV_OPS, GLOBAL_POOL_OPS, MERGE_OPS, PAD_MODE, POINTWISE_OPS, POOL_OPS, REDUCE_OPS, SHAPE_ONLY_OPS, SOFTMAX_OPS, STAT_NORM_OPS } from './layers';
 import type { onnx } from 'onnx-proto';
 
-/** n: batch; c: channel-like (no spatial meaning); a number: spatial axis; P: all positions flattened; g: positions already mixed */
-export type Role = 'n' | 'c' | 'P' | 'g' | number;
+/**
+ * n: batch; c: channel-like (no spatial meaning); a number: spatial axis; P: all positions flattened;
+ * Q: channel factors and all positions flattened together, positions innermost (GroupNorm exports); g: positions already mixed
+ */
+export type Role = 'n' | 'c' | 'P' | 'Q' | 'g' | number;
 
 interface DataVal {
   kind: 'data';
@@ -68,7 +71,7 @@ export interface OnnxReadDetail extends ReadResult {
   declared: ValueInfo[];
 }
 
-const isSpatial = (r: Role) => typeof r === 'number' || r === 'P';
+const isSpatial = (r: Role) => typeof r === 'number' || r === 'P' || r === 'Q';
 
 function hasSpatial(v: DataVal): boolean {
   return v.roles === null ? true : v.roles.some(isSpatial);
@@ -1025,7 +1028,7 @@ class OnnxGraphReader {
       const contracted = x === a ? contractA : contractB;
       if (positional(contracted)) {
         // a fixed matrix over positions (token mixing): every output reads every position
-        if (contracted !== 'P' && this.rank > 1) return this.passThrough(node, 'unknown', 'a matrix product along one spatial axis is not modelled; it is treated as the identity.');
+        if (contracted !== 'P' && contracted !== 'Q' && this.rank > 1) return this.passThrough(node, 'unknown', 'a matrix product along one spatial axis is not modelled; it is treated as the identity.');
         const id = this.emit(node, [x.id], { op: 'dense' });
         this.setAll(node, { kind: 'data', id, dims: outDims, roles: outRoles.map((r) => (positional(r) ? 'g' : r === 'g' ? 'c' : r)) });
         return;
@@ -1482,8 +1485,19 @@ export function mapReshape(dims: readonly number[], roles: readonly Role[], out:
       }
       return 'flatten';
     }
+    const bigRoles = inBig.map((k) => roles[k]!);
+    const trailingAxes = bigRoles.length > rank && bigRoles.slice(-rank).every((r, a) => r === a) && bigRoles.slice(0, -rank).every((r) => r === 'c');
+    if (trailingAxes && outBig.length >= 2) {
+      // channels and positions merged into the last dim (torch's GroupNorm: [N, C, H, W] -> [N, G, C/G*H*W])
+      outBig.forEach((k, idx) => (outRoles[k] = idx === outBig.length - 1 ? 'Q' : 'c'));
+      continue;
+    }
+    if (bigRoles[bigRoles.length - 1] === 'Q' && bigRoles.slice(0, -1).every((r) => r === 'c') && outBig.length >= rank + 1) {
+      // ... and split back: the last dims are the spatial axes again
+      outBig.forEach((k, idx) => (outRoles[k] = idx >= outBig.length - rank ? idx - (outBig.length - rank) : 'c'));
+      continue;
+    }
     if (outBig.length === 1) {
-      const bigRoles = inBig.map((k) => roles[k]!);
       const axes = bigRoles.filter((r): r is number => typeof r === 'number');
       if (axes.length === rank && bigRoles.length === rank && axes.every((a, k) => a === k)) {
         outRoles[outBig[0]!] = 'P';
