@@ -6,7 +6,8 @@
  *   RFL_BENCH_ONNX=/tmp/resnet50.onnx,/tmp/vgg16.onnx npm run bench:onnx
  *
  * For each file: the size, the time to read it from disk, the reader alone
- * (decode and graph), the full analyze() (reader, fields, metrics, findings),
+ * (decode and graph), analyze() with layersOnly (reader, shapes, fields), the
+ * full analyze() (reader, fields, metrics, map-based findings),
  * medians over a few runs, and the resident memory the process gained over
  * the file's own bytes (RSS after the runs minus RSS with the bytes loaded),
  * which stays small when weights are not materialised.
@@ -39,6 +40,7 @@ function measure(file: string): void {
   const source = { fileName: file, bytes };
   const readerMs: number[] = [];
   const analyzeMs: number[] = [];
+  const layersOnlyMs: number[] = [];
   let peak = rssBytes;
   let layers = 0;
   let findings = 0;
@@ -48,6 +50,9 @@ function measure(file: string): void {
     readerMs.push(performance.now() - t);
     layers = read.models[0]?.nodes.length ?? 0;
     peak = Math.max(peak, process.memoryUsage().rss);
+    t = performance.now();
+    analyze(source, { layersOnly: true });
+    layersOnlyMs.push(performance.now() - t);
     t = performance.now();
     const result = analyze(source, {});
     analyzeMs.push(performance.now() - t);
@@ -65,6 +70,7 @@ function measure(file: string): void {
     diskReadMs: Math.round(readMs),
     firstReaderMs: Math.round(readerMs[0]!),
     readerMs: Math.round(median(readerMs)),
+    layersOnlyMs: Math.round(median(layersOnlyMs)),
     firstAnalyzeMs: Math.round(analyzeMs[0]!),
     analyzeMs: Math.round(median(analyzeMs)),
     rssForBytesMB: Number(mb(rssBytes - rss0)),
