@@ -12,6 +12,7 @@ import {
   influenceMap,
   isMapRefusal,
   PAD_MODES,
+  READERS,
   resolveLayer,
   type AnalysisResult,
   type AnalyzeOptions,
@@ -54,17 +55,26 @@ function parseInput(text: string): number[] {
   return sizes;
 }
 
-function readSource(file: string): { fileName: string; text: string; bytes: Uint8Array } {
+/** Whether a reader that wants bytes (ONNX) claims the file's extension: its text is never needed. */
+function binaryFormat(file: string): boolean {
+  const base = file.split(/[\\/]/).pop() ?? file;
+  const dot = base.lastIndexOf('.');
+  const ext = dot >= 0 ? base.slice(dot).toLowerCase() : '';
+  return READERS.some((r) => (r as { binary?: boolean }).binary === true && r.extensions.includes(ext));
+}
+
+function readSource(file: string): { fileName: string; text?: string; bytes: Uint8Array } {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch (e) {
     fail(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  // Binary models (ONNX with weights, up to several hundred MB) are passed as a view, not copied; their
-  // text is not decoded when it could exceed V8's longest string (2^29 characters).
-  const text = bytes.length < 1 << 28 ? bytes.toString('utf8') : '';
-  return { fileName: file, text, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+  // Binary models (ONNX with weights, up to several hundred MB) are passed as a view, not copied, and
+  // not decoded as text (seconds of work for 100 MB, and beyond V8's longest string at 512 MB).
+  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (binaryFormat(file) || bytes.length >= 1 << 28) return { fileName: file, bytes: view };
+  return { fileName: file, text: bytes.toString('utf8'), bytes: view };
 }
 
 /** JSON numbers: NaN and infinities become null. */
