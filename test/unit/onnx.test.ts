@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { analyze, readerFor, type AnalysisResult, type AnalyzeOptions } from '../../src/core';
-import { decodeModel } from '../../src/core/formats/onnx/decode';
+import { decodeModel, tensorValues } from '../../src/core/formats/onnx/decode';
 import { mapReshape, onnxNearestSource, onnxReader, readOnnxDetailed, resolveShape } from '../../src/core/formats/onnx/reader';
 import { buildModel, floats, int64s, node, weight, type ModelSpec } from '../support/onnxBuild';
 
@@ -65,6 +65,17 @@ describe('ONNX reader: decoding', () => {
     padded.set(bytes, 16);
     const g2 = decodeModel(padded.subarray(16)).graph!;
     assert.equal(g2.initializers.get('c2.w')!.raw!.buffer, padded.buffer);
+  });
+
+  it('packed float_data stays a view too; values are read only for small tensors', () => {
+    const big = new Array<number>(10000).fill(0.5);
+    const bytes = buildModel({ inputs: [X([1, 1, 4, 4])], initializers: [floats('big', big, [100, 100]), floats('small', [1, 1, 2, 2])], nodes: [] });
+    const g = decodeModel(bytes).graph!;
+    const t = g.initializers.get('big')!;
+    assert.equal(t.values, null);
+    assert.equal(t.packed!.chunks[0]!.buffer, bytes.buffer);
+    assert.equal(tensorValues(t), null);
+    assert.deepEqual(tensorValues(g.initializers.get('small')!), [1, 1, 2, 2]);
   });
 
   it('claims .onnx by extension and by the ModelProto header', () => {

@@ -212,7 +212,8 @@ class OnnxGraphReader {
   private imageLayout(info: ValueInfo): { roles: Role[]; dims: number[]; stated: number[] | null } {
     const raw = info.dims ?? [1, 3, DEFAULT_NOMINAL, DEFAULT_NOMINAL];
     const r = raw.length;
-    if (r < 3) {
+    if (r < 3 || r > 5) {
+      if (r > 5) this.findings.push(finding('RFL100', `The input "${info.name}" has ${r} dimensions; at most 3 spatial axes (5 dimensions) are analysed, so it is read as having none.`, null, null));
       return { roles: raw.map((_, k) => (k === 0 ? 'n' : 'c')), dims: raw.map((d) => (typeof d === 'number' && d > 0 ? d : 1)), stated: null };
     }
     const nhwc = this.looksChannelsLast(info, r);
@@ -1199,15 +1200,18 @@ class OnnxGraphReader {
         const axes = (legacy ? attrs.ints('axes') : v(3)) ?? starts?.map((_, k) => k);
         const steps = (legacy ? null : v(4)) ?? starts?.map(() => 1);
         if (!starts || !ends || !axes || !steps) return unknown;
-        const picks = dd.map((n) => Array.from({ length: n }, (_, k) => k));
+        const data = v(0);
+        // values only for small tensors; the dims of large ones by arithmetic
+        const small = !!data && data.length === prod(dd);
+        const picks: Array<number[] | null> = dd.map((n) => (small ? Array.from({ length: n }, (_, k) => k) : null));
+        const dims = dd.slice();
         for (let k = 0; k < axes.length; k++) {
           const a = normAxis(axes[k]!, dd.length);
           if (a < 0 || a >= dd.length) return unknown;
-          picks[a] = sliceIndices(dd[a]!, starts[k]!, ends[k]!, steps[k] ?? 1);
+          dims[a] = sliceCount(dd[a]!, starts[k]!, ends[k]!, steps[k] ?? 1);
+          if (small) picks[a] = sliceIndices(dd[a]!, starts[k]!, ends[k]!, steps[k] ?? 1);
         }
-        const dims = picks.map((p) => p.length);
-        const data = v(0);
-        return out(dims, data && data.length === prod(dd) ? gatherValues(data, dd, picks) : null);
+        return out(dims, small ? gatherValues(data!, dd, picks as number[][]) : null);
       }
       case 'Reshape': {
         const dd = d(0);
@@ -1300,6 +1304,21 @@ class OnnxGraphReader {
         return { kind: 'const', dims: null, values: null, ...(shapeOfData ? { shapeOfData } : {}) };
     }
   }
+}
+
+/** How many indices a Slice takes along an axis of n. */
+function sliceCount(n: number, start: number, end: number, step: number): number {
+  if (!step) return 0;
+  let s = start < 0 ? start + n : start;
+  let e = end < 0 ? end + n : end;
+  if (step > 0) {
+    s = Math.max(0, Math.min(n, s));
+    e = Math.max(0, Math.min(n, e));
+    return Math.max(0, Math.ceil((e - s) / step));
+  }
+  s = Math.max(-1, Math.min(n - 1, s));
+  e = Math.max(-1, Math.min(n - 1, e));
+  return Math.max(0, Math.ceil((s - e) / -step));
 }
 
 /** Indices a Slice takes along an axis of n (ONNX clamping, negative steps included). */
