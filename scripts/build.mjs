@@ -14,6 +14,6 @@ await Promise.all([
 ]);
 // The benchmarks run bundled, as the extension and the command line do.
 if (bench) {
-  await build({ ...common, entryPoints: ['bench/run.ts', 'bench/tfjs.ts'], outdir: 'dist/bench', platform: 'node', format: 'cjs', external: ['@tensorflow/tfjs'] });
+  await build({ ...common, entryPoints: ['bench/run.ts', 'bench/tfjs.ts', 'bench/onnx.ts'], outdir: 'dist/bench', platform: 'node', format: 'cjs', external: ['@tensorflow/tfjs'] });
 }
 if (watch) console.log('watch mode is not implemented; rerun npm run build');

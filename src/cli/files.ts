@@ -29,9 +29,18 @@ export interface InputList {
   problems: string[];
 }
 
+/**
+ * A model file as a view of its bytes, and its text unless a binary reader
+ * (ONNX) claims it: models with weights (up to several hundred MB) are never
+ * copied, nor decoded as text (seconds for 100 MB, and beyond V8's longest
+ * string at 512 MB).
+ */
 export function readSource(path: string): ModelSource {
   const bytes = readFileSync(path);
-  return { fileName: path, text: bytes.toString('utf8'), bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const binary = candidateReaders(path).some((r) => r.binary === true);
+  if (binary || bytes.length >= 1 << 28) return { fileName: path, bytes: view };
+  return { fileName: path, text: bytes.toString('utf8'), bytes: view };
 }
 
 export function errorCode(e: unknown): string {

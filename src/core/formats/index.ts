@@ -5,12 +5,13 @@ import { extensionOf } from './common';
 import type { ModelReader, ModelSource, ReadContext, ReadResult } from './reader';
 import { kerasReader } from './keras/reader';
 import { ultralyticsReader } from './ultralytics/reader';
+import { onnxReader } from './onnx/reader';
 
 export type { FileAccess, ModelReader, ModelSource, ReadContext, ReaderOption, ReadResult } from './reader';
 export { extensionOf };
 
 /** Every format reader; later formats plug in here without touching the engine. */
-export const READERS: readonly ModelReader[] = [darknetReader, caffeReader, ultralyticsReader, kerasReader];
+export const READERS: readonly ModelReader[] = [darknetReader, caffeReader, ultralyticsReader, kerasReader, onnxReader];
 
 /**
  * File endings that belong to known formats (model formats whose readers may
