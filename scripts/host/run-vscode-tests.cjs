@@ -102,6 +102,8 @@ async function screenshot(page, name, options) {
     'security.workspace.trust.enabled': false,
     'editor.hover.delay': 300,
     'files.autoSave': 'off',
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'chat.commandCenter.enabled': false,
     'window.commandCenter': false,
   }, null, 2));
   const csLog = fs.openSync(path.join(OUT, 'code-server.log'), 'w');

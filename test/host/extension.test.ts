@@ -38,6 +38,7 @@ describe('Receptive Field Lens in VS Code', function () {
 
   before(async () => {
     await api();
+    await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
   });
 
   after(async () => {
