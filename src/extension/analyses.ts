@@ -23,10 +23,13 @@ export interface Entry {
   report: PlainReport | null;
   /** false: no reader claims the document; undefined: not known yet */
   claimed: boolean | undefined;
-  /** the map-based findings are in */
-  complete: boolean;
-  inflight: { id: number; stamp: number } | null;
-  again: boolean;
+  /** the stamp whose map-based findings are in */
+  mapsStamp: number;
+  /** map-based findings that came before their fields pass */
+  early: { stamp: number; findings: Finding[]; metrics: Record<string, LayerMetrics> } | null;
+  lanes: Record<Lane, { inflight: { id: number; stamp: number } | null; again: boolean }>;
+  /** the text of the latest run, read once for both lanes */
+  text: { stamp: number; doc: Promise<EngineDocument | null> } | null;
   timer: ReturnType<typeof setTimeout> | undefined;
   waiters: Array<() => void>;
   /** an open document (else a file read from disk by the workspace pass) */
@@ -37,6 +40,15 @@ export interface Entry {
 
 let stampCounter = 0;
 
+type Lane = 'fields' | 'maps';
+const LANES: Lane[] = ['fields', 'maps'];
+
+/** The analysis of the current text and settings is in, map-based findings included. */
+export function isComplete(e: Entry): boolean {
+  if (e.timer || e.reportStamp !== e.stamp) return false;
+  return e.claimed === false || e.mapsStamp === e.stamp;
+}
+
 export class Analyses implements EngineService, vscode.Disposable {
   private readonly entries = new Map<string, Entry>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
@@ -45,8 +57,13 @@ export class Analyses implements EngineService, vscode.Disposable {
   /** A document whose language VS Code guessed wrongly (a Darknet .cfg opened as 'properties'). */
   readonly onDidRecogniseFormat = this.languageSwitch.event;
 
+  /**
+   * `client` runs the fields passes and answers maps, metrics and hovers;
+   * `maps` runs the full passes (the map-based findings) in a second worker.
+   */
   constructor(
     private readonly client: WorkerClient,
+    private readonly mapsClient: WorkerClient,
     private config: () => RflConfig,
     private readonly log: Logger,
   ) {}
@@ -70,9 +87,10 @@ export class Analyses implements EngineService, vscode.Disposable {
         reportStamp: 0,
         report: null,
         claimed: undefined,
-        complete: false,
-        inflight: null,
-        again: false,
+        mapsStamp: 0,
+        early: null,
+        lanes: { fields: { inflight: null, again: false }, maps: { inflight: null, again: false } },
+        text: null,
         timer: undefined,
         waiters: [],
         open,
@@ -110,7 +128,6 @@ export class Analyses implements EngineService, vscode.Disposable {
   invalidate(uri: vscode.Uri, open: boolean, delay = 0): Entry {
     const e = this.entry(uri, open);
     e.stamp = ++stampCounter;
-    e.complete = false;
     e.metrics.clear();
     e.timings.changedAt = performance.now();
     if (e.timer) clearTimeout(e.timer);
@@ -118,38 +135,58 @@ export class Analyses implements EngineService, vscode.Disposable {
       e.timer = undefined;
       void this.run(e);
     }, delay);
-    // the running analysis is stale now: skip its map-based pass
-    if (e.inflight) this.client.cancel(e.inflight.id);
+    // the running map pass is stale now: skip it if it has not started
+    const m = e.lanes.maps.inflight;
+    if (m) this.mapsClient.cancel(m.id);
     return e;
   }
 
-  private async run(e: Entry): Promise<void> {
-    if (e.inflight) {
-      e.again = true;
-      this.client.cancel(e.inflight.id);
+  private run(e: Entry): void {
+    for (const lane of LANES) void this.runLane(e, lane);
+  }
+
+  private textFor(e: Entry, stamp: number): Promise<EngineDocument | null> {
+    if (!e.text || e.text.stamp !== stamp) e.text = { stamp, doc: this.text(e) };
+    return e.text.doc;
+  }
+
+  /** One lane's analysis of the entry's current text; at most one in flight per document and lane. */
+  private async runLane(e: Entry, lane: Lane): Promise<void> {
+    const state = e.lanes[lane];
+    const client = lane === 'fields' ? this.client : this.mapsClient;
+    if (state.inflight) {
+      state.again = true;
+      if (lane === 'maps') client.cancel(state.inflight.id);
       return;
     }
     if (this.entries.get(e.key) !== e) return;
     const stamp = e.stamp;
-    e.inflight = { id: -1, stamp };
-    const doc = await this.text(e);
+    state.inflight = { id: -1, stamp };
+    const doc = await this.textFor(e, stamp);
     if (!doc || this.entries.get(e.key) !== e) {
-      e.inflight = null;
+      state.inflight = null;
+      if (!doc && e.stamp === stamp) {
+        // unreadable: nothing to show
+        e.claimed = false;
+        e.report = null;
+        e.reportStamp = e.mapsStamp = stamp;
+        this.changed.fire(e.uri);
+      }
       this.settle(e);
       return;
     }
-    const id = this.client.analyze(
+    const id = client.analyze(
       { key: e.key, version: stamp, fileName: doc.fileName, languageId: doc.languageId, text: doc.text, settings: this.settings(e.uri) },
       (r) => {
         const current = this.entries.get(e.key) === e && e.stamp === stamp;
         switch (r.kind) {
           case 'unclaimed':
             if (current) {
+              const was = e.claimed;
               e.claimed = false;
               e.report = null;
-              e.reportStamp = stamp;
-              e.complete = true;
-              this.changed.fire(e.uri);
+              e.reportStamp = e.mapsStamp = stamp;
+              if (was !== false || lane === 'fields') this.changed.fire(e.uri);
             }
             break;
           case 'fields':
@@ -162,43 +199,56 @@ export class Analyses implements EngineService, vscode.Disposable {
               if (r.report.format && doc.languageId && doc.languageId !== r.report.format) {
                 this.languageSwitch.fire({ uri: e.uri, format: r.report.format });
               }
+              if (e.early?.stamp === stamp) this.merge(e, e.early.findings, e.early.metrics);
+              e.early = null;
               this.changed.fire(e.uri);
             }
-            return; // still in flight
+            break;
           case 'complete':
-            if (current && e.report) {
-              e.report = { ...e.report, findings: r.findings, metrics: { ...e.report.metrics, ...r.metrics } };
-              e.complete = true;
+            if (current) {
+              e.mapsStamp = stamp;
               e.timings.completeMs = r.ms;
               if (e.timings.changedAt !== undefined) e.timings.editToComplete = performance.now() - e.timings.changedAt;
-              this.changed.fire(e.uri);
+              if (e.report && e.reportStamp === stamp) {
+                this.merge(e, r.findings, r.metrics);
+                this.changed.fire(e.uri);
+              } else e.early = { stamp, findings: r.findings, metrics: r.metrics };
             }
             break;
           case 'cancelled':
             break;
           case 'error':
-            this.log.error(`analysis of ${e.uri.toString(true)} failed: ${r.message}`);
-            if (current) e.complete = true;
+            this.log.error(`analysis (${lane}) of ${e.uri.toString(true)} failed: ${r.message}`);
+            if (current && lane === 'maps') e.mapsStamp = stamp;
+            if (current && lane === 'fields' && !e.report) {
+              e.reportStamp = e.mapsStamp = stamp;
+              e.claimed = false;
+            }
             break;
         }
-        e.inflight = null;
-        if (e.again || e.stamp !== stamp) {
-          e.again = false;
-          if (!e.timer && this.entries.get(e.key) === e) void this.run(e);
+        state.inflight = null;
+        if (state.again || e.stamp !== stamp) {
+          state.again = false;
+          if (!e.timer && this.entries.get(e.key) === e) void this.runLane(e, lane);
         } else this.settle(e);
       },
     );
-    e.inflight = { id, stamp };
+    state.inflight = { id, stamp };
+  }
+
+  private merge(e: Entry, findings: Finding[], metrics: Record<string, LayerMetrics>): void {
+    e.report = { ...e.report!, findings, metrics: { ...e.report!.metrics, ...metrics } };
   }
 
   private settle(e: Entry): void {
+    if (!isComplete(e) && this.entries.get(e.key) === e) return;
     const w = e.waiters.splice(0);
     for (const f of w) f();
   }
 
   /** Resolves when the document's analysis of its current text and settings is complete. */
   whenComplete(e: Entry): Promise<void> {
-    if (e.complete && e.reportStamp === e.stamp && !e.inflight && !e.timer) return Promise.resolve();
+    if (isComplete(e)) return Promise.resolve();
     return new Promise((resolve) => e.waiters.push(resolve));
   }
 
@@ -207,7 +257,8 @@ export class Analyses implements EngineService, vscode.Disposable {
     const e = this.entries.get(keyOf(uri));
     if (!e) return;
     if (e.timer) clearTimeout(e.timer);
-    if (e.inflight) this.client.cancel(e.inflight.id);
+    const m = e.lanes.maps.inflight;
+    if (m) this.mapsClient.cancel(m.id);
     this.entries.delete(e.key);
     this.settle(e);
     void this.client.query({ kind: 'forget', key: e.key }).catch(() => undefined);

@@ -24,6 +24,7 @@ export class RflContext implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   config: RflConfig;
   readonly client: WorkerClient;
+  readonly mapsClient: WorkerClient;
   readonly analyses: Analyses;
   readonly publisher: DiagnosticsPublisher;
   readonly docs: Documentation;
@@ -39,14 +40,16 @@ export class RflContext implements vscode.Disposable {
     readonly log: vscode.LogOutputChannel,
   ) {
     this.config = this.readConfig();
-    this.client = new WorkerClient(path.join(extension.extensionPath, 'dist', 'worker.js'), log);
-    this.analyses = this.own(new Analyses(this.client, () => this.config, log));
+    const script = path.join(extension.extensionPath, 'dist', 'worker.js');
+    this.client = new WorkerClient(script, log, 'fields');
+    this.mapsClient = new WorkerClient(script, log, 'maps');
+    this.analyses = this.own(new Analyses(this.client, this.mapsClient, () => this.config, log));
     this.docs = new Documentation(vscode.Uri.joinPath(extension.extensionUri, 'README.md'));
     this.publisher = this.own(new DiagnosticsPublisher(() => this.config, this.docs));
     this.lenses = new LayerLenses(this.analyses, () => this.config);
     this.status = this.own(new StatusItem(this.analyses, () => this.config));
     this.panel = registerInfluencePanel(extension, this.analyses, log);
-    this.own({ dispose: () => this.client.dispose() });
+    this.own({ dispose: () => (this.client.dispose(), this.mapsClient.dispose()) });
   }
 
   private own<T extends vscode.Disposable>(d: T): T {
@@ -113,7 +116,7 @@ export class RflContext implements vscode.Disposable {
     for (const t of vscode.window.tabGroups.all.flatMap((g) => g.tabs)) {
       const input = t.input;
       if (input instanceof vscode.TabInputText) shown.add(keyOf(input.uri));
-      else if (input instanceof vscode.TabInputTextDiff) shown.add(keyOf(input.modified.uri));
+      else if (input instanceof vscode.TabInputTextDiff) shown.add(keyOf(input.modified));
     }
     for (const e of this.analyses.all()) {
       if (!e.open || shown.has(e.key)) continue;

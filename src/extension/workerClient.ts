@@ -17,6 +17,9 @@ export interface Logger {
   trace?(message: string): void;
 }
 
+const FIELDS_ENDS: ReadonlySet<string> = new Set(['fields', 'cancelled', 'unclaimed', 'error']);
+const FULL_ENDS: ReadonlySet<string> = new Set(['complete', 'cancelled', 'unclaimed', 'error']);
+
 export class WorkerClient {
   private worker: Worker | null = null;
   private nextId = 1;
@@ -24,14 +27,20 @@ export class WorkerClient {
   private readonly streams = new Map<number, (r: AnalyzeResponse) => void>();
   private disposed = false;
 
+  /** `role` 'fields' answers an analysis with its fields pass only, 'maps' with the full pass only. */
   constructor(
     private readonly script: string,
     private readonly log: Logger,
+    private readonly role: 'fields' | 'maps' | 'both' = 'both',
   ) {}
+
+  private get ends(): ReadonlySet<string> {
+    return this.role === 'fields' ? FIELDS_ENDS : FULL_ENDS;
+  }
 
   private get w(): Worker {
     if (!this.worker) {
-      const worker = new Worker(this.script, { name: 'rf-lens-analysis' });
+      const worker = new Worker(this.script, { name: `rf-lens-${this.role}`, workerData: { role: this.role } });
       worker.on('message', (m: WorkerResponse) => this.receive(m));
       worker.on('error', (e) => this.log.error(`analysis worker failed: ${e.stack ?? e.message}`));
       worker.on('exit', (code) => {
@@ -52,7 +61,7 @@ export class WorkerClient {
   private receive(m: WorkerResponse): void {
     const stream = this.streams.get(m.id);
     if (stream) {
-      if (m.kind === 'complete' || m.kind === 'cancelled' || m.kind === 'unclaimed' || m.kind === 'error') this.streams.delete(m.id);
+      if (this.ends.has(m.kind)) this.streams.delete(m.id);
       stream(m as AnalyzeResponse);
       return;
     }
@@ -64,7 +73,7 @@ export class WorkerClient {
     }
   }
 
-  /** Starts an analysis; `on` sees 'fields' then one of 'complete' / 'cancelled' / 'unclaimed' / 'error'. */
+  /** Starts an analysis; `on` sees its responses up to the last ('fields' for the fields role, 'complete' otherwise, or 'cancelled' / 'unclaimed' / 'error'). */
   analyze(request: Omit<AnalyzeRequest, 'id' | 'kind'>, on: (r: AnalyzeResponse) => void): number {
     const id = this.nextId++;
     this.streams.set(id, on);

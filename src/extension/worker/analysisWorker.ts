@@ -7,7 +7,7 @@
  * Per document it keeps the latest analysis, so maps, metrics and profiles are
  * answered from it without reading the file again.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import {
   analyze,
   influenceMap,
@@ -104,6 +104,15 @@ function refine(r: AnalysisReport, text: string): Finding[] {
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * The extension runs two of these workers: 'fields' answers with the layers,
+ * fields and the findings that need no map (fast: the first diagnostics), and
+ * keeps the analysis for maps, metrics and hovers; 'maps' answers with every
+ * finding, the map-based ones (RFL001-RFL003) included, and keeps nothing. So
+ * a keystroke's first diagnostics never wait behind a running map pass.
+ */
+const ROLE: 'fields' | 'maps' | 'both' = (workerData as { role?: 'fields' | 'maps' } | null)?.role ?? 'both';
+
 async function analyzeDocument(req: Extract<WorkerRequest, { kind: 'analyze' }>): Promise<void> {
   const source = { fileName: req.fileName, text: req.text };
   const reader = readerFor(source);
@@ -116,12 +125,16 @@ async function analyzeDocument(req: Extract<WorkerRequest, { kind: 'analyze' }>)
   docs.set(req.key, state);
   const opts = options(req.settings);
   let t0 = performance.now();
-  // TODO(lead): openModel(source, { ...opts, mapFindings: false }) gives the report without RFL001-RFL003;
-  // handle.mapFindings() then adds them without reading the file a second time. Today the fields pass is
-  // analyze() with layersOnly (the reader's findings only) and the full pass a second analyze().
-  const fields = analyze(source, { ...opts, layersOnly: true });
-  state.result = fields;
-  post({ kind: 'fields', id: req.id, key: req.key, version: req.version, report: { ...plain(fields), findings: refine(fields, req.text) }, ms: performance.now() - t0 });
+  if (ROLE !== 'maps') {
+    // TODO(lead): openModel(source, { ...opts, mapFindings: false }) gives the report without RFL001-RFL003
+    // (and with RFL004-RFL006, which need no map); handle.mapFindings() then adds the costly ones without
+    // reading the file again. Today the fields pass is analyze() with layersOnly (the reader's findings)
+    // and the map pass a second, full analyze().
+    const fields = analyze(source, { ...opts, layersOnly: true });
+    state.result = fields;
+    post({ kind: 'fields', id: req.id, key: req.key, version: req.version, report: { ...plain(fields), findings: refine(fields, req.text) }, ms: performance.now() - t0 });
+    if (ROLE === 'fields') return;
+  }
   await tick(); // let a cancel or a newer version in
   if (cancelled.delete(req.id) || docs.get(req.key) !== state) {
     post({ kind: 'cancelled', id: req.id, key: req.key, version: req.version });
@@ -129,8 +142,12 @@ async function analyzeDocument(req: Extract<WorkerRequest, { kind: 'analyze' }>)
   }
   t0 = performance.now();
   const full = analyze(source, opts);
-  if (docs.get(req.key) === state) state.result = full;
-  for (const [id, m] of Object.entries(full.metrics)) state.metrics.set(id, m);
+  if (ROLE === 'maps') {
+    if (docs.get(req.key) === state) docs.delete(req.key);
+  } else if (docs.get(req.key) === state) {
+    state.result = full;
+    for (const [id, m] of Object.entries(full.metrics)) state.metrics.set(id, m);
+  }
   post({ kind: 'complete', id: req.id, key: req.key, version: req.version, findings: refine(full, req.text), metrics: full.metrics, ms: performance.now() - t0 });
 }
 
