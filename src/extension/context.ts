@@ -44,7 +44,7 @@ export class RflContext implements vscode.Disposable {
     this.client = new WorkerClient(script, log, 'fields');
     this.mapsClient = new WorkerClient(script, log, 'maps');
     this.analyses = this.own(new Analyses(this.client, this.mapsClient, () => this.config, log));
-    this.docs = new Documentation(vscode.Uri.joinPath(extension.extensionUri, 'README.md'));
+    this.docs = new Documentation(extension.extensionUri);
     this.publisher = this.own(new DiagnosticsPublisher(() => this.config, this.docs));
     this.lenses = new LayerLenses(this.analyses, () => this.config);
     this.status = this.own(new StatusItem(this.analyses, () => this.config));

@@ -12,10 +12,24 @@ export const SOURCE = 'rf-lens';
 /** The README's section of each finding, as a line (the opener selects it: works offline, in any file system). */
 export class Documentation {
   private lines = new Map<string, number>();
+  readme: vscode.Uri;
 
-  constructor(readonly readme: vscode.Uri) {}
+  /** `folder`: the extension's; its README is README.md in a checkout, readme.md in an installed .vsix. */
+  constructor(private readonly folder: vscode.Uri) {
+    this.readme = vscode.Uri.joinPath(folder, 'README.md');
+  }
 
   async load(): Promise<void> {
+    for (const name of ['README.md', 'readme.md']) {
+      const uri = vscode.Uri.joinPath(this.folder, name);
+      try {
+        await vscode.workspace.fs.stat(uri);
+        this.readme = uri;
+        break;
+      } catch {
+        // try the next spelling
+      }
+    }
     try {
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(this.readme));
       const lines = text.split(/\r?\n/);
