@@ -264,6 +264,25 @@ describe('Receptive Field Lens in VS Code', function () {
     await vscode.commands.executeCommand('workbench.action.closePanel');
   });
 
+  it('a corpus model (YOLOv4, 1159 lines) gets its diagnostics and a CodeLens per layer', async function () {
+    const ext = vscode.extensions.getExtension('receptive-field-lens.receptive-field-lens')!;
+    const uri = vscode.Uri.joinPath(ext.extensionUri, '..', 'shared', 'corpus', 'darknet', 'yolov4.cfg');
+    try {
+      await vscode.workspace.fs.stat(uri);
+    } catch {
+      this.skip(); // no corpus beside this checkout
+    }
+    await openModel(uri);
+    const codes = new Set(diagnostics(uri).map(codeOf));
+    const st = (await api()).context.analyses.get(uri);
+    assert.ok(codes.has('RFL002') && codes.has('RFL003'), `${[...codes].join()} ${uri.toString()} ${JSON.stringify({ claimed: st?.claimed, stamp: st?.stamp, rs: st?.reportStamp, ms: st?.mapsStamp, n: st?.report?.findings.length, all: vscode.languages.getDiagnostics(uri).length, docs: vscode.workspace.textDocuments.map((d) => d.uri.toString()) })}`);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    assert.ok(st && (await api()).context.lenses.provideCodeLenses(doc).length >= 150);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 3);
+    assert.match(lenses[0]!.command!.title, /^RF 3×3 · jump 1 · edge \d\.\d\d$/);
+    await closeAll();
+  });
+
   it('diagnostics are cleared when the document closes', async () => {
     const doc = await vscode.workspace.openTextDocument({ language: 'darknet', content: '[net]\nwidth=64\nheight=64\n\n[convolutional]\nsize=3\nstride=2\npad=1\n' });
     await vscode.window.showTextDocument(doc);
