@@ -9,7 +9,7 @@
 //          [--out artifacts] [--timeout ms] [--summary file.json]
 //
 // Named screenshots: a test writes <VSCODE_TEST_SCREENSHOT_SIGNAL>.<name>.ready (JSON options:
-// { hoverWord?, hoverLine?, problems? }); the driver saves <out>/screenshots/<name>.png, writes
+// { hoverWord?, escape?, settle? }); the driver saves <out>/screenshots/<name>.png, writes
 // what it saw of the page to <signal>.<name>.ui.json, then <signal>.<name>.done.
 'use strict';
 const { spawn } = require('node:child_process');
@@ -69,6 +69,11 @@ async function probe(page) {
 }
 
 async function screenshot(page, name, options) {
+  if (options.escape) {
+    // close a hover or a suggestion left by the previous test
+    await page.mouse.move(5, 5);
+    await page.keyboard.press('Escape');
+  }
   await page.waitForTimeout(options.settle ?? 800);
   if (options.hoverWord) {
     // a UI-level hover: the mouse over a token of the editor

@@ -129,7 +129,7 @@ describe('Receptive Field Lens in VS Code', function () {
     assert.ok(titles.includes('33 RF 7×7 · jump 4 · edge 0.18'), titles.join('\n'));
     assert.ok(titles.includes('50 RF 15×15 · jump 4 · edge 0.12'), titles.join('\n'));
     assert.ok(lenses.every((l) => l.command?.command === 'rfLens.showInfluenceMap'));
-    const ui = await screenshot('codelens');
+    const ui = await screenshot('codelens', { escape: true });
     if (ui) assert.ok((ui['codeLenses'] as string[]).some((t) => t.startsWith('RF ')), JSON.stringify(ui['codeLenses']));
     if (ui) assert.ok((ui['statusBar'] as string[]).some((t) => /RF 15×15 · edge 0\.12/.test(t)), JSON.stringify(ui['statusBar']));
     await setSetting('codeLens.enabled', false);
@@ -224,7 +224,7 @@ describe('Receptive Field Lens in VS Code', function () {
       vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.label === 'Influence Map'),
     );
     assert.ok(tab);
-    const ui = await screenshot('panel');
+    const ui = await screenshot('panel', { escape: true });
     if (ui) assert.match(String(ui['webviewHeading']), /Influence map/);
   });
 
@@ -259,12 +259,13 @@ describe('Receptive Field Lens in VS Code', function () {
     assert.deepEqual(diagnostics(ws('setup.cfg')), []);
     await openModel(BLIND);
     await vscode.commands.executeCommand('workbench.actions.view.problems');
-    const ui = await screenshot('problems', { settle: 1500 });
+    const ui = await screenshot('problems', { settle: 1500, escape: true });
     if (ui) assert.match(String(ui['problemsPanel']), /RFL00/);
     await vscode.commands.executeCommand('workbench.action.closePanel');
   });
 
   it('a corpus model (YOLOv4, 1159 lines) gets its diagnostics and a CodeLens per layer', async function () {
+    this.timeout(120000);
     const ext = vscode.extensions.getExtension('receptive-field-lens.receptive-field-lens')!;
     const uri = vscode.Uri.joinPath(ext.extensionUri, '..', 'shared', 'corpus', 'darknet', 'yolov4.cfg');
     try {

@@ -52,7 +52,7 @@ export async function settled(uri: vscode.Uri): Promise<void> {
   const a = await api();
   await waitFor(`the analysis of ${uri.path}`, () => a.context.analyses.get(uri));
   const e = a.context.analyses.get(uri)!;
-  await Promise.race([a.context.analyses.whenComplete(e), sleep(20000)]);
+  await Promise.race([a.context.analyses.whenComplete(e), sleep(50000)]);
   await sleep(20);
 }
 
@@ -69,7 +69,7 @@ export function rangeText(r: vscode.Range): string {
 }
 
 /** Asks the driver for a screenshot named `name` (artifacts/screenshots/<name>.png); returns what it saw. */
-export async function screenshot(name: string, options: { hoverWord?: string; settle?: number } = {}): Promise<Record<string, unknown> | null> {
+export async function screenshot(name: string, options: { hoverWord?: string; settle?: number; escape?: boolean } = {}): Promise<Record<string, unknown> | null> {
   const signal = process.env.VSCODE_TEST_SCREENSHOT_SIGNAL;
   if (!signal) return null; // the desktop lane has no driver
   fs.writeFileSync(`${signal}.${name}.ready`, JSON.stringify(options));
