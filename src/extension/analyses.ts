@@ -246,6 +246,12 @@ export class Analyses implements EngineService, vscode.Disposable {
     for (const f of w) f();
   }
 
+  /** The document's analysis of its current text and settings is complete. */
+  idle(uri: vscode.Uri): boolean {
+    const e = this.get(uri);
+    return !!e && isComplete(e);
+  }
+
   /** Resolves when the document's analysis of its current text and settings is complete. */
   whenComplete(e: Entry): Promise<void> {
     if (isComplete(e)) return Promise.resolve();

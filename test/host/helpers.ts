@@ -50,9 +50,8 @@ export async function openModel(uri: vscode.Uri): Promise<{ doc: vscode.TextDocu
 /** Waits until the analysis of the document's current text is complete and published. */
 export async function settled(uri: vscode.Uri): Promise<void> {
   const a = await api();
-  await waitFor(`the analysis of ${uri.path}`, () => a.context.analyses.get(uri));
-  const e = a.context.analyses.get(uri)!;
-  await Promise.race([a.context.analyses.whenComplete(e), sleep(50000)]);
+  // (the entry may be replaced meanwhile: a language switch closes and reopens the document)
+  await waitFor(`the analysis of ${uri.path}`, () => a.context.analyses.idle(uri), 50000);
   await sleep(20);
 }
 
