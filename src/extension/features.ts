@@ -121,7 +121,6 @@ export class QuickFixes implements vscode.CodeActionProvider {
     const out: vscode.CodeAction[] = [];
     const current = currentReport(this.analyses, doc) !== null;
     const seen = new Set<string>();
-    if (process.env.RFL_DEBUG) console.log('code actions for', doc.uri.toString(), JSON.stringify(context.diagnostics.map((d) => [d.source, d.code, d.message.slice(0, 20)])));
     for (const d of context.diagnostics) {
       if (d.source !== SOURCE) continue;
       const f: Finding | undefined = this.publisher.findingFor(doc.uri, d);
