@@ -149,7 +149,8 @@ async function screenshot(page, name, options) {
     await page.exposeFunction('codeAutomationLog', (type, logArgs) => {
       // the extension host's console (mocha's reporter), with workbench logs
       const a = Array.isArray(logArgs) ? logArgs : [logArgs];
-      if (!process.env.DRIVER_VERBOSE && /^\[(ChatModelSelection|AgentHost|AccountPolicyGate)/.test(String(a[0]))) return;
+      // the workbench's own chatter (set DRIVER_VERBOSE=1 to see it)
+      if (!process.env.DRIVER_VERBOSE && /^\[(ChatModelSelection|AgentHost|AccountPolicyGate)|^Creation of workbench contribution|^Timed out waiting for authentication|workbench\.js:\d+/.test(String(a[0]))) return;
       const m = /^(\d+) passed, (\d+) failed$/.exec(String(a[0]));
       if (m) summary = { passed: Number(m[1]), failed: Number(m[2]) };
       console.log(...a);
