@@ -64,7 +64,7 @@ export class Analyses implements EngineService, vscode.Disposable {
   constructor(
     private readonly client: WorkerClient,
     private readonly mapsClient: WorkerClient,
-    private config: () => RflConfig,
+    private config: (uri?: vscode.Uri) => RflConfig,
     private readonly log: Logger,
   ) {}
 
@@ -104,8 +104,7 @@ export class Analyses implements EngineService, vscode.Disposable {
   }
 
   settings(uri: vscode.Uri): AnalysisSettings {
-    const c = this.config();
-    void uri;
+    const c = this.config(uri);
     const s: AnalysisSettings = { defaultInput: c.defaultInputSize, edgeRatioThreshold: c.edgeRatioThreshold, severities: {} };
     if (c.paddingWhatIf !== 'file') s.padding = c.paddingWhatIf;
     return s;

@@ -22,7 +22,9 @@ const GENERIC_LANGUAGES = new Set(['plaintext', 'properties', 'ini']);
 
 export class RflContext implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
+  /** settings of the window (no resource): the workspace pass, the globs */
   config: RflConfig;
+  private readonly configs = new Map<string, RflConfig>();
   readonly client: WorkerClient;
   readonly mapsClient: WorkerClient;
   readonly analyses: Analyses;
@@ -43,11 +45,11 @@ export class RflContext implements vscode.Disposable {
     const script = path.join(extension.extensionPath, 'dist', 'worker.js');
     this.client = new WorkerClient(script, log, 'fields');
     this.mapsClient = new WorkerClient(script, log, 'maps');
-    this.analyses = this.own(new Analyses(this.client, this.mapsClient, () => this.config, log));
+    this.analyses = this.own(new Analyses(this.client, this.mapsClient, (uri) => this.configFor(uri), log));
     this.docs = new Documentation(extension.extensionUri);
-    this.publisher = this.own(new DiagnosticsPublisher(() => this.config, this.docs));
-    this.lenses = new LayerLenses(this.analyses, () => this.config);
-    this.status = this.own(new StatusItem(this.analyses, () => this.config));
+    this.publisher = this.own(new DiagnosticsPublisher((uri) => this.configFor(uri), this.docs));
+    this.lenses = new LayerLenses(this.analyses, (uri) => this.configFor(uri));
+    this.status = this.own(new StatusItem(this.analyses, (uri) => this.configFor(uri)));
     this.panel = registerInfluencePanel(extension, this.analyses, log);
     this.own({ dispose: () => (this.client.dispose(), this.mapsClient.dispose()) });
   }
@@ -55,6 +57,19 @@ export class RflContext implements vscode.Disposable {
   private own<T extends vscode.Disposable>(d: T): T {
     this.disposables.push(d);
     return d;
+  }
+
+  /** The settings that apply to a resource (resource scope: per workspace folder). */
+  configFor(uri?: vscode.Uri): RflConfig {
+    if (!uri) return this.config;
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    const key = folder ? folder.uri.toString() : uri.toString();
+    let c = this.configs.get(key);
+    if (!c) {
+      c = this.readConfig(folder?.uri ?? uri);
+      this.configs.set(key, c);
+    }
+    return c;
   }
 
   private readConfig(uri?: vscode.Uri): RflConfig {
@@ -88,7 +103,7 @@ export class RflContext implements vscode.Disposable {
     own(
       vscode.workspace.onDidChangeTextDocument((ev) => {
         if (ev.contentChanges.length === 0) return;
-        if (this.analyses.get(ev.document.uri) || isCandidate(ev.document, this.config)) this.analyses.invalidate(ev.document.uri, true, this.config.debounceMs);
+        if (this.analyses.get(ev.document.uri) || isCandidate(ev.document, this.configFor(ev.document.uri))) this.analyses.invalidate(ev.document.uri, true, this.configFor(ev.document.uri).debounceMs);
       }),
     );
     own(
@@ -140,11 +155,11 @@ export class RflContext implements vscode.Disposable {
   private inWorkspaceScope(uri: vscode.Uri): boolean {
     if (uri.scheme === 'untitled' || !vscode.workspace.getWorkspaceFolder(uri)) return false;
     const name = uri.path.toLowerCase();
-    return this.extensions.some((ext) => name.endsWith(ext)) && !isExcluded(uri, this.config);
+    return this.extensions.some((ext) => name.endsWith(ext)) && !isExcluded(uri, this.configFor(uri));
   }
 
   private opened(doc: vscode.TextDocument): void {
-    if (isCandidate(doc, this.config)) this.analyses.invalidate(doc.uri, true);
+    if (isCandidate(doc, this.configFor(doc.uri))) this.analyses.invalidate(doc.uri, true);
   }
 
   private async startWorkspacePass(): Promise<void> {
@@ -178,7 +193,7 @@ export class RflContext implements vscode.Disposable {
   private dependencyChanged(uri: vscode.Uri): void {
     const key = keyOf(uri);
     const open = vscode.workspace.textDocuments.some((d) => keyOf(d.uri) === key);
-    if (!open && this.passDone && !isExcluded(uri, this.config)) this.analyses.invalidate(uri, false, 50);
+    if (!open && this.passDone && !isExcluded(uri, this.configFor(uri))) this.analyses.invalidate(uri, false, 50);
     const name = uri.path.split('/').pop();
     for (const e of this.analyses.all()) {
       if (e.key === key || !e.open) continue;
@@ -190,13 +205,16 @@ export class RflContext implements vscode.Disposable {
 
   private configChanged(ev: vscode.ConfigurationChangeEvent): void {
     if (!ev.affectsConfiguration('rfLens') && !ev.affectsConfiguration('files.exclude')) return;
-    const before = this.config;
+    const before = new Map(this.analyses.all().map((e) => [e.key, this.configFor(e.uri)]));
+    this.configs.clear();
     this.config = this.readConfig();
     this.log.info('settings changed');
     const analysis = ['defaultInputSize', 'edgeRatioThreshold', 'paddingWhatIf'] as const;
-    const reanalyse = analysis.some((k) => before[k] !== this.config[k]);
     for (const e of this.analyses.all()) {
-      if (isExcluded(e.uri, this.config)) {
+      const was = before.get(e.key)!;
+      const now = this.configFor(e.uri);
+      const reanalyse = analysis.some((k) => was[k] !== now[k]);
+      if (isExcluded(e.uri, now)) {
         this.analyses.forget(e.uri);
         this.publisher.publish(e.uri, null);
       } else if (reanalyse) this.analyses.invalidate(e.uri, e.open);

@@ -102,7 +102,7 @@ export class DiagnosticsPublisher implements vscode.Disposable {
   private readonly byDiagnostic = new WeakMap<vscode.Diagnostic, Finding>();
 
   constructor(
-    private readonly config: () => RflConfig,
+    private readonly config: (uri?: vscode.Uri) => RflConfig,
     private readonly docs: Documentation,
   ) {}
 
@@ -114,7 +114,7 @@ export class DiagnosticsPublisher implements vscode.Disposable {
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     const out: vscode.Diagnostic[] = [];
     for (const f of findings) {
-      const d = toDiagnostic(f, this.config(), this.docs, uri, doc);
+      const d = toDiagnostic(f, this.config(uri), this.docs, uri, doc);
       if (!d) continue;
       this.byDiagnostic.set(d, f);
       out.push(d);

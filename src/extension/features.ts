@@ -78,7 +78,7 @@ export class LayerLenses implements vscode.CodeLensProvider<LayerLens> {
 
   constructor(
     private readonly analyses: Analyses,
-    private readonly config: () => RflConfig,
+    private readonly config: (uri?: vscode.Uri) => RflConfig,
   ) {}
 
   refresh(): void {
@@ -86,7 +86,7 @@ export class LayerLenses implements vscode.CodeLensProvider<LayerLens> {
   }
 
   provideCodeLenses(doc: vscode.TextDocument): LayerLens[] {
-    if (!this.config().codeLens) return [];
+    if (!this.config(doc.uri).codeLens) return [];
     const report = currentReport(this.analyses, doc);
     if (!report) return [];
     const out: LayerLens[] = [];
@@ -154,7 +154,7 @@ export class StatusItem implements vscode.Disposable {
 
   constructor(
     private readonly analyses: Analyses,
-    private readonly config: () => RflConfig,
+    private readonly config: (uri?: vscode.Uri) => RflConfig,
   ) {
     this.item.name = 'Receptive Field Lens';
     this.item.command = 'rfLens.showInfluenceMap';
@@ -172,13 +172,14 @@ export class StatusItem implements vscode.Disposable {
     const edges = report.finalLayers.map((id) => report.metrics[id]?.edgeRatio).filter((x): x is number => typeof x === 'number');
     const edge = edges.length ? Math.min(...edges) : null;
     this.item.text = statusText(widest?.rf?.size ?? null, edge);
-    const low = edge !== null && edge < this.config().edgeRatioThreshold;
+    const threshold = this.config(doc.uri).edgeRatioThreshold;
+    const low = edge !== null && edge < threshold;
     this.item.backgroundColor = low ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.tooltip = new vscode.MarkdownString(
       `**Receptive Field Lens**\n\nFinal layer${finals.length > 1 ? 's' : ''} ${finals.map((l) => l.name).join(', ')}: receptive field ${
         widest?.rf?.size.join('×') ?? '–'
       } px of ${report.input?.shape.join('×') ?? '–'}, edge ratio ${edge === null ? '–' : edge.toFixed(3)}${
-        low ? ` (below the threshold ${this.config().edgeRatioThreshold})` : ''
+        low ? ` (below the threshold ${threshold})` : ''
       }.\n\nClick to show the influence map.`,
     );
     this.item.show();

@@ -146,6 +146,16 @@ describe('Receptive Field Lens in VS Code', function () {
     await restore(uri);
   });
 
+  it('"Show documentation" opens the finding’s README section', async () => {
+    await openModel(BLIND);
+    const d = diagnostics(BLIND).find((x) => codeOf(x) === 'RFL005')!;
+    const action = (await quickFixes(BLIND, d)).find((a) => a.title === 'Show documentation of RFL005')!;
+    await vscode.commands.executeCommand(action.command!.command, ...(action.command!.arguments ?? []));
+    const editor = await waitFor('the README', () => (vscode.window.activeTextEditor?.document.uri.path.match(/readme\.md$/i) ? vscode.window.activeTextEditor : undefined));
+    assert.match(editor.document.lineAt(editor.selection.active.line).text, /^### RFL005 Asymmetric padding/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('RFL003 quick fixes: a kernel a multiple of the stride (Darknet and Caffe)', async () => {
     for (const uri of [ws('fixes', 'ripple.cfg'), ws('fixes', 'ripple.prototxt')]) {
       await openModel(uri);
