@@ -431,17 +431,19 @@ function syncControls(): void {
 }
 
 function onModel(m: ModelPayload, state?: ViewState): void {
-  const first = !model;
-  const sameFile = model?.uri === m.uri || (first && state?.uri === m.uri) || (first && !state?.uri && view.uri === m.uri);
+  const prevUri = view.uri;
   model = m;
   cache.clear();
   inFlight.clear();
   pending.clear();
   if (state) Object.assign(view, stripUndefined(state));
-  if (!sameFile || !m.mappable.includes(view.layer) && view.layer !== 'outputs' && !m.outputs.includes(view.layer)) {
+  const valid = (id: string) => id === 'outputs' || m.mappable.includes(id) || m.outputs.includes(id);
+  // another file (the panel follows the editor): start at its outputs, unless the host named a layer
+  const otherFile = prevUri !== '' && prevUri !== m.uri && !state?.layer;
+  if (otherFile || !valid(view.layer)) {
     view.layer = m.outputs.length ? 'outputs' : (m.mappable[m.mappable.length - 1] ?? 'outputs');
     view.unit = null;
-    if (!sameFile) view.slice = -1;
+    view.slice = -1;
   }
   view.uri = m.uri;
   byId('stale').hidden = true;

@@ -4,7 +4,7 @@
  * from files, with the stub host of stubHost.ts.
  */
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -17,13 +17,14 @@ const OUT = join(ROOT, 'dist', 'test-webview');
 export const CHROMIUM = process.env.RFL_CHROMIUM ?? '/usr/bin/chromium';
 
 let built: Promise<void> | null = null;
-/** Bundles the panel (when dist/webview.js is missing) and the stub host. */
+/** Bundles the panel and the stub host. */
 export function buildAssets(): Promise<void> {
   return (built ??= (async () => {
     mkdirSync(OUT, { recursive: true });
     const common = { bundle: true, sourcemap: true, logLevel: 'warning' as const, target: 'es2022', platform: 'browser' as const, format: 'iife' as const };
     const jobs = [build({ ...common, entryPoints: [join(ROOT, 'test/webview/stubHost.ts')], outfile: join(OUT, 'stubHost.js') })];
-    if (!existsSync(join(ROOT, 'dist', 'webview.js')) || process.env.RFL_REBUILD_WEBVIEW) jobs.push(build({ ...common, entryPoints: [join(ROOT, 'webview/main.ts')], outfile: join(ROOT, 'dist', 'webview.js') }));
+    // the panel as scripts/build.mjs bundles it (rebuilt so the tests never run a stale bundle)
+    jobs.push(build({ ...common, entryPoints: [join(ROOT, 'webview/main.ts')], outfile: join(ROOT, 'dist', 'webview.js') }));
     await Promise.all(jobs);
     const html = panelHtml({
       cspSource: 'file:',
