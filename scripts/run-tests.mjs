@@ -6,7 +6,10 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const lanes = [{ name: 'unit', command: 'npx', args: ['mocha'] }];
+const lanes = [
+  { name: 'unit', command: 'npx', args: ['mocha'] },
+  { name: 'webview', command: 'npx', args: ['mocha', '--config', 'test/webview/.mocharc.json'] },
+];
 
 let passed = 0;
 let failed = 0;

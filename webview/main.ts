@@ -77,7 +77,7 @@ interface View {
 }
 
 let model: ModelPayload | null = null;
-const view: View = { uri: '', layer: 'outputs', metric: 'paths', scale: 'log', colormap: 'viridis', padding: 'file', unit: null, slice: -1 };
+const view: View = { uri: '', layer: 'outputs', metric: 'paths', scale: 'linear', colormap: 'viridis', padding: 'file', unit: null, slice: -1 };
 /** the map on screen and the layer map behind a unit's */
 let shown: MapPayload | null = null;
 let layerMap: MapPayload | null = null;
@@ -143,8 +143,8 @@ function build(): void {
         ['coverage', 'Coverage'],
       ]),
       select('scale', 'Scale', [
-        ['log', 'Log'],
         ['linear', 'Linear'],
+        ['log', 'Log (6 decades)'],
       ]),
       select('colormap', 'Colours', [
         ['viridis', 'Viridis'],
@@ -565,9 +565,13 @@ function currentPlane(): Plane | null {
 
 /** Fits the canvas by a whole number of device pixels per map pixel (1:1 when the map is larger than the room). */
 function fitCanvas(w: number, h: number): { cssW: number; cssH: number } {
-  const figure = byId('figure');
+  const app = byId('app');
   const dpr = window.devicePixelRatio || 1;
-  const avail = Math.max(120, figure.clientWidth - 64 - 76 - 8);
+  // the room beside the numbers (or the whole width when they wrap below), less the profile and the colour bar
+  const style = getComputedStyle(app);
+  const inner = app.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const side = inner > 720 ? 300 : 0;
+  const avail = Math.max(120, inner - side - 56 - 96 - 24);
   const maxH = Math.max(160, Math.min(window.innerHeight * 0.62, 560));
   const k = Math.max(1, Math.floor(Math.min((avail * dpr) / w, (maxH * dpr) / Math.max(h, 1))));
   const kk = h === 1 ? Math.max(1, Math.floor((avail * dpr) / w)) : k;

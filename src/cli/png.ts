@@ -1,5 +1,5 @@
 import { PNG } from 'pngjs';
-import type { ColorMapName, ColorScale } from '../shared/colormap';
+import { colorPosition, colorTable, type ColorMapName, type ColorScale } from '../shared/colormap';
 import { mapToRgba, renderFigure, type HeatmapMetric } from '../shared/heatmap';
 
 export interface HeatmapImageOptions {
@@ -39,9 +39,7 @@ export function heatmapPng(values: Float64Array, shape: number[], options: Heatm
       theme: options.theme,
     });
   } else if (shape.length === 1) {
-    // the profile without decorations
-    const fig = renderFigure(values, shape, { scale: options.scale, colormap: options.colormap, metric: 'paths', peakLog10: null, minSide });
-    img = fig;
+    img = plainProfile(values, options.scale, options.colormap, minSide);
   } else {
     const raw = mapToRgba(values, shape, { scale: options.scale, colormap: options.colormap });
     const zoom = Math.max(1, Math.ceil(minSide / Math.max(raw.width, raw.height)));
@@ -61,6 +59,25 @@ function enlarge(img: { width: number; height: number; data: Uint8ClampedArray }
   for (let y = 0; y < height; y++) {
     const sy = Math.floor(y / zoom) * img.width;
     for (let x = 0; x < width; x++) dst[y * width + x] = src[sy + Math.floor(x / zoom)]!;
+  }
+  return { width, height, data };
+}
+
+/** A 1-D map as a filled profile, 160 pixels high, without decorations. */
+function plainProfile(values: Float64Array, scale: ColorScale, colormap: ColorMapName | undefined, minSide: number) {
+  const lut = colorTable(colormap ?? 'viridis');
+  let peak = 0;
+  for (const v of values) if (v > peak) peak = v;
+  const n = values.length;
+  const zoom = Math.max(1, Math.ceil(minSide / n));
+  const width = n * zoom;
+  const height = 160;
+  const data = new Uint8ClampedArray(width * height * 4).fill(255);
+  for (let x = 0; x < width; x++) {
+    const pos = colorPosition(values[Math.floor(x / zoom)]!, peak, scale);
+    const top = height - 1 - Math.round(pos * (height - 1));
+    const k = Math.round(pos * 255) * 3;
+    for (let y = top; y < height; y++) data.set([lut[k]!, lut[k + 1]!, lut[k + 2]!, 255], (y * width + x) * 4);
   }
   return { width, height, data };
 }

@@ -75,7 +75,7 @@ export async function openPanel(browser: Browser, o: OpenOptions): Promise<Opene
     document.addEventListener('securitypolicyviolation', (e) => ((window as unknown as { __csp: string[] }).__csp ??= []).push(`${e.violatedDirective} ${e.blockedURI}`));
   }, { uri, text, theme: o.theme ?? 'light', state: o.state, input: o.input, depthLayers: o.depthLayers });
   await page.addInitScript({ path: join(OUT, 'stubHost.js') });
-  await page.goto(pathToFileURL(join(OUT, 'panel.html')).href);
+  await page.goto(pathToFileURL(join(OUT, 'panel.html')).href, { waitUntil: 'domcontentloaded', timeout: 120000 });
   page.on('close', () => void context.close().catch(() => {}));
   return { page, errors, cspViolations };
 }

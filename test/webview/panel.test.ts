@@ -320,7 +320,7 @@ describe('influence-map panel (Chromium)', function () {
     const dir = join(ROOT, 'artifacts', 'screenshots');
     mkdirSync(dir, { recursive: true });
     for (const theme of ['light', 'dark', 'high-contrast'] as const) {
-      const page = await panel({ file: DETECTOR, theme, width: 1180, height: 1400, state: { scale: 'log' } });
+      const page = await panel({ file: DETECTOR, theme, width: 1180, height: 1400 });
       await waitForMap(page);
       await page.waitForSelector('#depth canvas');
       await page.waitForSelector('#remedies .card >> nth=4');
