@@ -50,6 +50,7 @@ export interface OpenOptions {
   dpr?: number;
   input?: number | number[];
   depthLayers?: number;
+  prewarm?: boolean;
 }
 
 export interface OpenedPanel {
@@ -73,7 +74,7 @@ export async function openPanel(browser: Browser, o: OpenOptions): Promise<Opene
   await page.addInitScript((setup) => {
     (window as unknown as { __rflSetup: unknown }).__rflSetup = setup;
     document.addEventListener('securitypolicyviolation', (e) => ((window as unknown as { __csp: string[] }).__csp ??= []).push(`${e.violatedDirective} ${e.blockedURI}`));
-  }, { uri, text, theme: o.theme ?? 'light', state: o.state, input: o.input, depthLayers: o.depthLayers });
+  }, { uri, text, theme: o.theme ?? 'light', state: o.state, input: o.input, depthLayers: o.depthLayers, prewarm: o.prewarm });
   await page.addInitScript({ path: join(OUT, 'stubHost.js') });
   await page.goto(pathToFileURL(join(OUT, 'panel.html')).href, { waitUntil: 'domcontentloaded', timeout: 120000 });
   page.on('close', () => void context.close().catch(() => {}));
