@@ -173,6 +173,7 @@ function build(): void {
       h(
         'div',
         { class: 'figure', id: 'figure' },
+        h('h2', { id: 'view-title', class: 'view-title', text: 'Influence map' }),
         h(
           'div',
           { class: 'map-row' },
@@ -408,14 +409,18 @@ function syncControls(): void {
   const info = layerInfo(view.layer);
   const caption = view.layer === 'outputs' ? `${layerLabel('outputs')} together` : `${layerLabel(view.layer)}${info?.params ? ` \u00b7 ${info.params}` : ''}${info?.line ? ` \u00b7 line ${info.line}` : ''}`;
   byId('layer-caption').textContent = caption;
+  byId('view-title').textContent = `Influence map of ${view.layer === 'outputs' ? `${layerLabel('outputs')}${model.outputs.length > 1 ? ' together' : ''}` : layerLabel(view.layer)}${view.unit ? `, unit (${view.unit.join(', ')})` : ''}${view.padding !== 'file' ? ` \u2014 what if: ${view.padding} padding` : ''}`;
   slider.setAttribute('aria-valuetext', caption);
   for (const el of Array.from(byId('layers').querySelectorAll<HTMLElement>('[role=option]'))) {
     const on = el.dataset.id === view.layer;
     el.setAttribute('aria-selected', String(on));
     el.classList.toggle('selected', on);
     if (on) {
-      byId('layers').setAttribute('aria-activedescendant', el.id);
-      el.scrollIntoView({ block: 'nearest' });
+      const list = byId('layers');
+      list.setAttribute('aria-activedescendant', el.id);
+      // scroll the list only (scrollIntoView would scroll the whole panel)
+      if (el.offsetTop < list.scrollTop) list.scrollTop = el.offsetTop;
+      else if (el.offsetTop + el.offsetHeight > list.scrollTop + list.clientHeight) list.scrollTop = el.offsetTop + el.offsetHeight - list.clientHeight;
     }
   }
   const shape = model.input?.shape ?? [];

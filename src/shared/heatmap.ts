@@ -183,17 +183,16 @@ export function colorbarTicks(metric: HeatmapMetric, scale: ColorScale, peakLog1
     }
     return out.reverse();
   }
-  // linear
+  // linear: multiples of a nice step; large path counts as m x 10^k with each tick's own power
   const step = niceStep(peak, count);
   const out: Tick[] = [];
-  const k = Math.floor(Math.log10(step));
   for (let i = 0; i * step <= peak * (1 + 1e-9); i++) {
     const value = i * step;
     const position = value / peak;
     if (i === 0) out.push(tick(0, 0, '0', null));
     else if (usePowers) {
-      const m = value / Math.pow(10, k);
-      const ms = plain(Math.round(m * 100) / 100);
+      const k = Math.floor(Math.log10(value) + 1e-9);
+      const ms = plain(Math.round((value / Math.pow(10, k)) * 100) / 100);
       out.push(ms === '1' ? tick(position, value, '', k) : tick(position, value, ms, k));
     } else out.push(tick(position, value, plain(value), null));
   }

@@ -14,13 +14,22 @@ import { makeNonce, panelHtml } from './html';
 import { PanelSession } from './session';
 
 export const VIEW_TYPE = 'rfLens.influenceMap';
-export const SHOW_COMMAND = 'rfLens.showInfluenceMap';
 
 const CHANGE_DEBOUNCE_MS = 250;
 const CURSOR_DEBOUNCE_MS = 120;
 
 export interface InfluencePanelApi {
   show(uri: vscode.Uri, layer?: string): void;
+}
+
+/** What the integration tests can see of the panel (the returned object carries it as its probe member). */
+export interface InfluencePanelProbe {
+  /** the messages sent to the panel, without their arrays: type, and layer/seq where they have one */
+  readonly posted: Array<{ type: string; layer?: string; layers?: string[]; seq?: number; padding?: string }>;
+  /** the host session of the open panel */
+  session(): PanelSession<vscode.Uri> | null;
+  /** handles a message as if the panel had sent it */
+  receive(message: PanelToHost): Promise<void>;
 }
 
 interface Live {
@@ -31,6 +40,7 @@ interface Live {
 
 export function registerInfluencePanel(context: vscode.ExtensionContext, engine: EngineService, log: vscode.LogOutputChannel): InfluencePanelApi {
   let live: Live | null = null;
+  const posted: InfluencePanelProbe['posted'] = [];
   /** set while the panel itself moves the editor's cursor, so the move is not echoed back */
   let revealing = 0;
   let changeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -54,7 +64,16 @@ export function registerInfluencePanel(context: vscode.ExtensionContext, engine:
       styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css')).toString(),
     });
     const session = new PanelSession<vscode.Uri>(engine, {
-      post: (m: HostToPanel) => panel.webview.postMessage(m),
+      post: (m: HostToPanel) => {
+        posted.push({
+          type: m.type,
+          ...(m.type === 'select' ? { layer: m.layer } : {}),
+          ...(m.type === 'remedies' ? { layer: m.layer } : {}),
+          ...(m.type === 'map' ? { layers: m.map.layers, seq: m.seq, padding: m.padding } : {}),
+        });
+        if (posted.length > 500) posted.splice(0, 100);
+        return panel.webview.postMessage(m);
+      },
       reveal: (l) => {
         const doc = session.document;
         if (!doc || !l.range) return;
@@ -105,7 +124,7 @@ export function registerInfluencePanel(context: vscode.ExtensionContext, engine:
   }
 
   async function open(l: Live, uri: vscode.Uri, state?: ViewState, layer?: string): Promise<void> {
-    l.panel.title = `Influence Map: ${uri.path.split('/').pop()}`;
+    l.panel.title = 'Influence Map';
     const view: ViewState | undefined = layer ? { ...(state ?? {}), layer, unit: null } : state;
     try {
       await l.session.setDocument(uri, uri.toString(), view);
@@ -140,14 +159,6 @@ export function registerInfluencePanel(context: vscode.ExtensionContext, engine:
         live = setup(panel, uri, s);
       },
     }),
-    vscode.commands.registerCommand(SHOW_COMMAND, (arg?: vscode.Uri | string, layer?: string) => {
-      const uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' ? vscode.Uri.parse(arg) : vscode.window.activeTextEditor?.document.uri;
-      if (!uri) {
-        void vscode.window.showInformationMessage('Receptive Field Lens: open a model file to see its influence map.');
-        return;
-      }
-      show(uri, typeof layer === 'string' ? layer : undefined);
-    }),
     // follow the active editor when it shows another model file
     vscode.window.onDidChangeActiveTextEditor(async (editor) => {
       if (!live || !editor || sameDoc(live.session.document, editor.document.uri)) return;
@@ -177,5 +188,12 @@ export function registerInfluencePanel(context: vscode.ExtensionContext, engine:
     { dispose: () => live?.panel.dispose() },
   );
 
-  return { show };
+  const probe: InfluencePanelProbe = {
+    posted,
+    session: () => live?.session ?? null,
+    receive: async (m) => {
+      await live?.session.handle(m);
+    },
+  };
+  return Object.assign({ show }, { probe });
 }

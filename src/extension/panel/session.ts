@@ -81,9 +81,13 @@ export function filePadding(report: AnalysisReport): string {
   return modes.size ? [...modes].join(' + ') : 'none (valid)';
 }
 
-/** Layers the panel can map and scrub through: those with a spatial output, the input excluded. */
+/**
+ * Layers the panel can map and scrub through: those with a shape (a spatial
+ * output, or a field: a layer after global pooling maps like its input), the
+ * input excluded.
+ */
 export function mappableLayers(report: AnalysisReport): string[] {
-  return report.layers.filter((l) => l.output !== null && l.op !== 'input').map((l) => l.id);
+  return report.layers.filter((l) => l.op !== 'input' && (l.output !== null || l.rf !== null)).map((l) => l.id);
 }
 
 /** The layer whose definition holds a 0-based line. */
@@ -225,7 +229,7 @@ export class PanelSession<U> {
   selectLine(line: number): void {
     if (!this.report) return;
     const l = layerAtLine(this.report, line);
-    if (l && l.output !== null) this.post({ type: 'select', layer: l.id });
+    if (l && mappableLayers(this.report).includes(l.id)) this.post({ type: 'select', layer: l.id });
   }
 
   /** Selects a layer by id (CodeLens, hover and the status bar open the panel at their layer). */
