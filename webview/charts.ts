@@ -23,6 +23,20 @@ export function palette(): Record<string, string> {
   };
 }
 
+/** A CSS colour (#rgb, #rrggbb or rgb()) with an alpha. */
+export function withAlpha(color: string, alpha: number): string {
+  const c = color.trim();
+  let r = 0, g = 0, b = 0;
+  if (/^#[0-9a-f]{3}$/i.test(c)) [r, g, b] = [1, 2, 3].map((i) => parseInt(c[i]! + c[i]!, 16)) as [number, number, number];
+  else if (/^#[0-9a-f]{6}/i.test(c)) [r, g, b] = [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)) as [number, number, number];
+  else {
+    const m = /rgba?\((\d+)\D+(\d+)\D+(\d+)/.exec(c);
+    if (!m) return c;
+    [r, g, b] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  }
+  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
+}
+
 function axisStyle(p: Record<string, string>, extra: Partial<uPlot.Axis> = {}): uPlot.Axis {
   return {
     stroke: p.muted,
@@ -57,7 +71,8 @@ export class ProfileChart {
       if (m > 0) for (let i = 0; i < a.length; i++) out[i] = a[i]! / m;
       return out;
     };
-    const data: uPlot.AlignedData = [xs, norm(sums), norm(centre)];
+    // the centre line under the sum (the centre line of a strided network ripples)
+    const data: uPlot.AlignedData = [xs, norm(centre), norm(sums)];
     const p = palette();
     const key = `${this.vertical}|${width}|${height}`;
     if (this.plot && (this.plot as unknown as { _key: string })._key === key) {
@@ -79,8 +94,8 @@ export class ProfileChart {
         : [axisStyle(p, { show: false }), axisStyle(p, { show: false })],
       series: [
         {},
-        { label: 'sum', stroke: p.blue, width: 1.5, fill: p.blue + '22', points: { show: false } },
-        { label: 'centre line', stroke: p.orange, width: 1, dash: [3, 3], points: { show: false } },
+        { label: 'centre line', stroke: withAlpha(p.orange, 0.75), width: 1, points: { show: false } },
+        { label: 'sum', stroke: p.blue, width: 1.75, fill: withAlpha(p.blue, 0.13), points: { show: false } },
       ],
     };
     this.plot = new uPlot(opts, data, this.host);

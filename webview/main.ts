@@ -103,9 +103,13 @@ function keyOf(layer: string, metric: MapMetric, padding: PaddingChoice, unit: n
   return `${layer}|${metric}|${padding}|${unit ? unit.join(',') : ''}`;
 }
 
+let stateTimer = 0;
 function saveState(): void {
   const state: ViewState = { ...view, unit: view.unit };
   vscode.setState(state);
+  // the host keeps a copy too: it restores the view when the panel is shown again
+  clearTimeout(stateTimer);
+  stateTimer = window.setTimeout(() => post({ type: 'state', state: { ...view } }), 150);
 }
 
 // ---------------------------------------------------------------- layout
