@@ -40,8 +40,8 @@ export function withAlpha(color: string, alpha: number): string {
 function axisStyle(p: Record<string, string>, extra: Partial<uPlot.Axis> = {}): uPlot.Axis {
   return {
     stroke: p.muted,
-    grid: { stroke: p.grid, width: 1 },
-    ticks: { stroke: p.grid, width: 1, size: 4 },
+    grid: { stroke: withAlpha(p.grid, 0.45), width: 1 },
+    ticks: { stroke: withAlpha(p.grid, 0.6), width: 1, size: 4 },
     font: '10px var(--vscode-font-family, sans-serif)',
     ...extra,
   };
@@ -153,6 +153,8 @@ export class DepthChart {
             labelSize: 14,
             labelFont: '11px var(--vscode-font-family, sans-serif)',
             size: 52,
+            // decades only: a log axis would otherwise draw a line at every 2..9 of each decade
+            filter: (_u, splits) => splits.map((v) => (v > 0 && Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9 ? v : null)),
             values: (_u, vals) => vals.map((v) => (v === null ? '' : v >= 0.01 ? String(v) : `1e${Math.round(Math.log10(v))}`)),
           }),
         ],

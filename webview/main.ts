@@ -587,6 +587,10 @@ function fitCanvas(w: number, h: number): { cssW: number; cssH: number } {
   return { cssW: (kk * w) / dpr, cssH: h === 1 ? 28 : (kk * h) / dpr };
 }
 
+let imageBuffer: ImageData | null = null;
+let profiledMap: MapPayload | null = null;
+let profiledKey = '';
+
 function drawMap(map: MapPayload, fresh: boolean): void {
   const t0 = performance.now();
   shown = map;
@@ -599,7 +603,9 @@ function drawMap(map: MapPayload, fresh: boolean): void {
     canvas.height = plane.height;
   }
   const ctx = canvas.getContext('2d')!;
-  const img = ctx.createImageData(plane.width, plane.height);
+  // one ImageData per map size, reused while scrubbing
+  if (!imageBuffer || imageBuffer.width !== plane.width || imageBuffer.height !== plane.height) imageBuffer = ctx.createImageData(plane.width, plane.height);
+  const img = imageBuffer;
   planeToRgba(plane, { scale: view.scale, colormap: view.colormap, peak }, { width: plane.width, height: plane.height, data: img.data });
   ctx.putImageData(img, 0, 0);
   const { cssW, cssH } = fitCanvas(plane.width, plane.height);
@@ -609,18 +615,28 @@ function drawMap(map: MapPayload, fresh: boolean): void {
   overlay.style.width = `${cssW}px`;
   overlay.style.height = `${cssH}px`;
   const dpr = window.devicePixelRatio || 1;
-  overlay.width = Math.round(cssW * dpr);
-  overlay.height = Math.round(cssH * dpr);
+  const ow = Math.round(cssW * dpr);
+  const oh = Math.round(cssH * dpr);
+  if (overlay.width !== ow || overlay.height !== oh) {
+    overlay.width = ow;
+    overlay.height = oh;
+  }
   drawColorbar(map, cssH);
   // profiles
   byId('profile-1d').hidden = !oneD;
   byId('profile-y').hidden = oneD;
   byId('profile-x').hidden = oneD;
-  const prof = axisProfiles(plane);
-  if (oneD) profile1d?.update(plane.values, plane.values, Math.max(200, cssW), 160);
-  else {
-    profileX?.update(prof.columnSums, prof.centreRow, cssW, 56);
-    profileY?.update(prof.rowSums, prof.centreColumn, 56, cssH);
+  // the profiles change with the values and the size, not with the colours
+  const profKey = `${cssW}x${cssH}|${view.slice}`;
+  if (profiledMap !== map || profiledKey !== profKey) {
+    profiledMap = map;
+    profiledKey = profKey;
+    if (oneD) profile1d?.update(plane.values, plane.values, Math.max(200, cssW), 160);
+    else {
+      const prof = axisProfiles(plane);
+      profileX?.update(prof.columnSums, prof.centreRow, cssW, 56);
+      profileY?.update(prof.rowSums, prof.centreColumn, 56, cssH);
+    }
   }
   drawOverlay();
   renderNumbers();
