@@ -53,6 +53,7 @@ function hostLane(summary) {
 const lanes = [
   { name: 'types', counts: 'exit', run: () => spawnSync('npx', ['tsc', '-b'], { cwd: ROOT, stdio: 'inherit' }).status ?? 1 },
   { name: 'unit', run: (summary) => spawnSync('npx', ['mocha'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, RFL_TEST_SUMMARY: summary } }).status ?? 1 },
+  { name: 'webview', run: (summary) => spawnSync('npx', ['mocha', '--config', 'test/webview/.mocharc.json'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, RFL_TEST_SUMMARY: summary } }).status ?? 1 },
   { name: 'host', run: hostLane },
 ];
 const wanted = process.argv.slice(2);

@@ -10,8 +10,7 @@ import { readConfig, type RflConfig, type SeverityName } from './config';
 import { DiagnosticsPublisher, Documentation } from './diagnostics';
 import { isCandidate, isExcluded, keyOf } from './documents';
 import { LayerHover, LayerLenses, QuickFixes, SELECTOR, StatusItem } from './features';
-// TODO(lead): at merge, import { registerInfluencePanel } from './panel' instead.
-import { registerInfluencePanel } from './placeholderPanel';
+import { registerInfluencePanel } from './panel';
 import { WorkerClient } from './workerClient';
 import { analyzeWorkspace, modelGlob } from './workspacePass';
 
