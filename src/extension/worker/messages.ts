@@ -1,0 +1,71 @@
+/**
+ * The typed request/response protocol between the extension host and the
+ * analysis worker (Node worker_threads). Plain data only, plus Float64Array
+ * maps that travel as transferables.
+ */
+import type { AnalysisReport, Finding, LayerMetrics, MapMetric, PadMode } from '../../core';
+
+/** What the worker needs to analyse a document. */
+export interface AnalysisSettings {
+  defaultInput: number;
+  edgeRatioThreshold: number;
+  /** per-code severity: 'off' drops the finding */
+  severities: Record<string, 'off' | 'hint' | 'information' | 'warning' | 'error'>;
+  /** what-if padding for every convolution; undefined: the file's own */
+  padding?: PadMode;
+}
+
+/** The engine's report: plain, JSON-safe data, posted as it is. */
+export type PlainReport = AnalysisReport;
+
+export type WorkerRequest =
+  | {
+      kind: 'analyze';
+      id: number;
+      /** document key (uri string) */
+      key: string;
+      version: number;
+      fileName: string;
+      languageId: string;
+      text: string;
+      settings: AnalysisSettings;
+    }
+  | { kind: 'cancel'; id: number }
+  | { kind: 'map'; id: number; key: string; version: number; layer: 'outputs' | string | string[]; metric: MapMetric; padding?: PadMode; unit?: number[] }
+  | { kind: 'metrics'; id: number; key: string; version: number; layers: string[] }
+  | { kind: 'depthProfile'; id: number; key: string; version: number; padding?: PadMode }
+  | { kind: 'forget'; id: number; key: string }
+  | { kind: 'readers'; id: number };
+
+export interface MapPayload {
+  layers: string[];
+  metric: MapMetric;
+  shape: number[];
+  values: Float64Array;
+  peakLog10: number | null;
+  metrics: LayerMetrics | null;
+  field?: { lo: number[]; hi: number[] };
+}
+
+export type WorkerResponse =
+  /** the document is no model file any reader claims */
+  | { kind: 'unclaimed'; id: number; key: string; version: number }
+  /** first phase: layers, fields and the findings that need no map */
+  | { kind: 'fields'; id: number; key: string; version: number; report: PlainReport; ms: number }
+  /** second phase: every finding (RFL001-RFL003 included) and the final layers' metrics */
+  | { kind: 'complete'; id: number; key: string; version: number; findings: Finding[]; metrics: Record<string, LayerMetrics>; ms: number }
+  /** the second phase was cancelled (a newer version arrived) */
+  | { kind: 'cancelled'; id: number; key: string; version: number }
+  | { kind: 'map'; id: number; result: MapPayload | { refused: string } }
+  | { kind: 'metrics'; id: number; result: Record<string, LayerMetrics> | { refused: string } }
+  | {
+      kind: 'depthProfile';
+      id: number;
+      result: { padding: PadMode | 'file'; layers: string[]; edgeRatio: Array<number | null>; cornerRatio: Array<number | null> } | { refused: string };
+    }
+  | { kind: 'readers'; id: number; readers: Array<{ format: string; extensions: string[] }> }
+  | { kind: 'done'; id: number }
+  | { kind: 'error'; id: number; message: string };
+
+/** The worker's requests that are answered by exactly one response. */
+export type QueryRequest = Extract<WorkerRequest, { kind: 'map' | 'metrics' | 'depthProfile' | 'forget' | 'readers' }>;
