@@ -1,11 +1,12 @@
 import { caffeReader } from './caffe/reader';
+import { pythonReader } from './python/reader';
 import { darknetReader } from './darknet/reader';
 import type { ModelReader, ModelSource } from './reader';
 
 export type { ModelReader, ModelSource, ReadOptions, ReadResult } from './reader';
 
 /** Every format reader; later formats plug in here without touching the engine. */
-export const READERS: readonly ModelReader[] = [darknetReader, caffeReader];
+export const READERS: readonly ModelReader[] = [darknetReader, caffeReader, pythonReader];
 
 function extensionOf(fileName: string): string {
   const base = fileName.split(/[\\/]/).pop() ?? fileName;

@@ -8,7 +8,20 @@ export interface ModelSource {
   bytes?: Uint8Array;
 }
 
+/**
+ * How a reader that follows imports (Python's) reads other files; the host
+ * provides it (the command line: the file system; the editor: workspace.fs).
+ */
+export interface FileAccess {
+  /** The file's text; null when it does not exist; undefined when the host has not loaded it yet (it loads it, then reads again). */
+  readText(path: string): string | null | undefined;
+}
+
 export interface ReadOptions {
+  /** Files other than the one read (Python imports). */
+  files?: FileAccess;
+  /** Reader-specific options by name ('python-path': folders to resolve absolute imports in, separated by the platform's path delimiter or newlines). */
+  readerOptions?: Record<string, string>;
   /** Which Darknet fork's semantics to follow where they differ (reorg). */
   darknetDialect?: 'auto' | 'pjreddie' | 'alexeyab';
   /** Caffe phase whose graph is analysed; TEST (the deploy graph) by default. */
