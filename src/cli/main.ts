@@ -38,7 +38,8 @@ options:
   --png FILE        write the map as a heatmap image
   --scale S         linear (default) or log colour scale for --png
   --dialect D       Darknet fork: auto (default), pjreddie or alexeyab
-  --format F        force a reader: darknet or caffe
+  --format F        force a reader: darknet, caffe or python
+  --python-path DIR where Python imports of installed libraries are looked up (repeatable)
 `;
 
 class UsageError extends Error {}
@@ -125,6 +126,7 @@ function run(argv: string[]): number {
       scale: { type: 'string', default: 'linear' },
       dialect: { type: 'string', default: 'auto' },
       format: { type: 'string' },
+      'python-path': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', default: false },
     },
@@ -153,6 +155,18 @@ function run(argv: string[]): number {
   if (values.input) options.input = parseInput(values.input);
   if (values.model) options.model = values.model;
   if (values.format) options.format = values.format;
+  // Python imports are read from the file system, relative to the model file.
+  const base = dirname(resolve(file));
+  options.files = {
+    readText(path: string): string | null {
+      try {
+        return readFileSync(resolve(base, path), 'utf8');
+      } catch {
+        return null;
+      }
+    },
+  };
+  if (values['python-path']?.length) options.readerOptions = { 'python-path': values['python-path'].map((p) => resolve(p)).join('\n') };
   if (command === 'analyze' && values.padding) options.padding = values.padding as PadMode;
   if (command === 'map') options.layersOnly = true;
 

@@ -4,8 +4,8 @@
  * with receptive fields derived by hand.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { analyze, type AnalysisResult, type AnalyzeOptions } from '../../src/core';
 
 const FIX = join(__dirname, '..', 'fixtures', 'python');

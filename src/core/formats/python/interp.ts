@@ -11,6 +11,7 @@ import type { SourceRange } from '../../graph/ir';
 import { parsePython, kids, type ParsedFile } from './parse';
 import {
   bool,
+  classOwn,
   dict,
   ELLIPSIS,
   Env,
@@ -93,6 +94,11 @@ export interface Hooks {
   /** index a native object */
   indexNative?: (obj: ObjectValue, index: Value) => Value | undefined;
 }
+
+const COMPARISONS = new Set(['<', '>', '<=', '>=', '==', '!=', 'in', 'not in', 'is', 'is not']);
+
+/** Libraries never read from source: nothing in them builds layers (they are opaque modules). */
+const NEVER_FOLLOW = new Set(['PIL', 'numpy', 'scipy', 'matplotlib', 'cv2', 'pandas', 'sklearn', 'tqdm', 'yaml', 'requests', 'IPython', 'torchvision.transforms', 'torchvision.io', 'torchvision.datasets', 'torchvision.utils', 'torch', 'tensorboard', 'wandb', 'onnx', 'onnxruntime', 'h5py', 'pytest', 'setuptools', 'pkg_resources', 'six', 'absl', 'google', 'tensorflow.python.util', 'packaging', 'safetensors', 'huggingface_hub', 'fsspec']);
 
 const STDLIB_QUIET = new Set([
   'os', 'sys', 're', 'typing', 'typing_extensions', 'warnings', 'logging', 'collections', 'functools', 'itertools', 'copy',
@@ -190,8 +196,34 @@ export class Interp {
     return ctx;
   }
 
+  /** The main file's package when its folder holds an __init__.py ('torchvision.models'), and the folder above the package. */
+  mainPackage: string | null = null;
+  private packageRoot: string | null = null;
+
+  private detectPackage(): void {
+    if (!this.files) return;
+    const parts: string[] = [];
+    let dir = dirnameOf(this.fileName);
+    while (dir && parts.length < 8) {
+      const init = this.readFile(joinPath(dir, '__init__.py'));
+      if (init === null) break;
+      parts.unshift(dir.slice(Math.max(dir.lastIndexOf('/'), dir.lastIndexOf('\\')) + 1));
+      const parent = dirnameOf(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+    if (parts.length) {
+      this.mainPackage = parts.join('.');
+      this.packageRoot = dir;
+      const base = this.fileName.slice(Math.max(this.fileName.lastIndexOf('/'), this.fileName.lastIndexOf('\\')) + 1).replace(/\.py$/, '');
+      const m: PyModuleValue = { k: 'pymodule', name: `${this.mainPackage}.${base}`, ctx: this.mainCtx, attrs: new Map() };
+      if (base !== '__init__') this.modules.set(m.name, m);
+    }
+  }
+
   /** Runs the main file's top level. */
   runMain(): void {
+    this.detectPackage();
     const m: PyModuleValue = { k: 'pymodule', name: '__main__', ctx: this.mainCtx, attrs: new Map() };
     this.modules.set('__main__', m);
     this.execModuleBody(this.mainFile, this.mainCtx);
@@ -201,6 +233,8 @@ export class Interp {
     const top = parsed.tree.topNode;
     for (let s = top.firstChild; s; s = s.nextSibling) {
       try {
+        // in imported files, `NAME = call(...)` waits until NAME is used
+        if (ctx !== this.mainCtx && s.name === 'AssignStatement' && this.lazyClassAssign(s, ctx.globals, ctx)) continue;
         this.exec(s, ctx.globals, ctx);
       } catch (e) {
         if (e instanceof LimitError) throw e;
@@ -216,7 +250,7 @@ export class Interp {
 
   /** Roots for absolute imports: the main file's folder, the python path, a virtual environment next to the file. */
   private importRoots(): string[] {
-    const roots = [dirnameOf(this.fileName), ...this.searchPaths];
+    const roots = [dirnameOf(this.fileName), ...(this.packageRoot !== null ? [this.packageRoot] : []), ...this.searchPaths];
     return roots.filter((r, i) => roots.indexOf(r) === i);
   }
 
@@ -270,7 +304,7 @@ export class Interp {
       return m;
     }
     const top = dotted.split('.')[0]!;
-    if (this.builtinModules.has(top)) {
+    if (this.builtinModules.has(top) || this.neverFollow(dotted)) {
       // a submodule of a modelled library we do not model: opaque
       const m: PyModuleValue = { k: 'pymodule', name: dotted, ctx: null, attrs: new Map(), opaque: true };
       this.modules.set(dotted, m);
@@ -299,7 +333,15 @@ export class Interp {
     return m;
   }
 
+  readonly filesExecuted: string[] = [];
+
+  private neverFollow(dotted: string): boolean {
+    const parts = dotted.split('.');
+    return NEVER_FOLLOW.has(parts[0]!) || NEVER_FOLLOW.has(parts.slice(0, 2).join('.')) || (STDLIB_QUIET.has(parts[0]!) && !this.builtinModules.has(dotted));
+  }
+
   private execFile(dotted: string, path: string, text: string, isPkg: boolean): PyModuleValue {
+    this.filesExecuted.push(path);
     const parsed = parsePython(path, text);
     const ctx = this.makeContext(dotted, path, parsed, isPkg);
     const m: PyModuleValue = { k: 'pymodule', name: dotted, ctx, attrs: new Map() };
@@ -312,13 +354,14 @@ export class Interp {
 
   /** Package of a module for relative imports. */
   private packageOf(ctx: ModuleContext): string {
+    if (ctx === this.mainCtx && this.mainPackage) return this.mainPackage;
     if (ctx.isPackage) return ctx.name;
     const i = ctx.name.lastIndexOf('.');
     return i >= 0 ? ctx.name.slice(0, i) : '';
   }
 
   private resolveRelative(dots: number, rest: string, node: SyntaxNode, ctx: ModuleContext): PyModuleValue {
-    if (ctx === this.mainCtx && ctx.name === '__main__') {
+    if (ctx === this.mainCtx && !this.mainPackage) {
       // the main file's package is unknown: its folder, and folders above for each dot
       let dir = dirnameOf(this.fileName);
       for (let i = 1; i < dots; i++) dir = dirnameOf(dir);
@@ -357,6 +400,11 @@ export class Interp {
     const name = dotted ?? rest;
     const cached = this.modules.get(name);
     if (cached && dotted) return cached;
+    if (this.neverFollow(name)) {
+      const m: PyModuleValue = { k: 'pymodule', name, ctx: null, attrs: new Map(), opaque: true };
+      this.modules.set(name, m);
+      return m;
+    }
     const parts = rest.split('.');
     for (const [p, isPkg] of [
       [joinPath(dir, ...parts.slice(0, -1), `${parts[parts.length - 1]}.py`), false],
@@ -417,7 +465,7 @@ export class Interp {
   // ----- statements -----
 
   execBody(body: SyntaxNode, env: Env, ctx: ModuleContext): void {
-    for (let s = body.firstChild; s; s = s.nextSibling) this.exec(s, env, ctx);
+    for (let s = body.firstChild; s; s = s.nextSibling) if (s.name !== 'Comment') this.exec(s, env, ctx);
   }
 
   exec(node: SyntaxNode, env: Env, ctx: ModuleContext): void {
@@ -556,7 +604,7 @@ export class Interp {
 
   private exprList(node: SyntaxNode, env: Env, ctx: ModuleContext): Value[] {
     const out: Value[] = [];
-    for (let c = node.firstChild; c; c = c.nextSibling) if (c.name !== ',') out.push(this.eval(c, env, ctx));
+    for (let c = node.firstChild; c; c = c.nextSibling) if (c.name !== ',' && c.name !== 'Comment') out.push(this.eval(c, env, ctx));
     return out;
   }
 
@@ -586,6 +634,7 @@ export class Interp {
     const groups: SyntaxNode[][] = [[]];
     let annotated = false;
     for (let c = node.firstChild; c; c = c.nextSibling) {
+      if (c.name === 'Comment') continue;
       if (c.name === 'AssignOp') groups.push([]);
       else if (c.name === 'TypeDef') annotated = true;
       else groups[groups.length - 1]!.push(c);
@@ -721,6 +770,11 @@ export class Interp {
         const v = this.eval(cond, env, ctx);
         const t = truthy(v);
         if (t === true) return this.execBody(body, env, ctx);
+        if (t === null && this.raises(body)) {
+          // an unknown condition guarding a raise: the code that goes on is the code that ran
+          i += 3;
+          continue;
+        }
         if (t === null) {
           // unknown condition: the first branch is followed (and the user told)
           unknownCond = cond;
@@ -737,6 +791,15 @@ export class Interp {
       } else i++;
     }
     void unknownCond;
+  }
+
+  /** Does a block end in a raise (a guard against bad arguments)? */
+  private raises(body: SyntaxNode): boolean {
+    for (let s = body.lastChild; s; s = s.prevSibling) {
+      if (s.name === 'Comment' || s.name === ':') continue;
+      return s.name === 'RaiseStatement';
+    }
+    return false;
   }
 
   /** Does a block assign attributes of self or build layers (so an unknown condition there matters)? */
@@ -1037,8 +1100,8 @@ export class Interp {
       module: ctx,
       range: ctx.lines.range(node.from, node.to),
     };
-    void decorators;
     const body = ks.find((c) => c.name === 'Body');
+    if (body && decorators.some((d) => /^(dataclasses\.)?dataclass\b/.test(d))) this.dataclassInit(cls, body, env, ctx);
     if (body) {
       const classEnv = new Env(env, ctx);
       for (let s = body.firstChild; s; s = s.nextSibling) {
@@ -1057,6 +1120,8 @@ export class Interp {
               f.closure = env;
               classEnv.vars.set(f.name, f);
             } else this.exec(s, classEnv, ctx);
+          } else if (s.name === 'AssignStatement' && this.lazyClassAssign(s, classEnv, ctx)) {
+            // bound lazily
           } else this.exec(s, classEnv, ctx);
         } catch (e) {
           if (e instanceof LimitError) throw e;
@@ -1065,9 +1130,56 @@ export class Interp {
         }
       }
       for (const [k, v] of classEnv.vars) cls.attrs.set(k, v);
+      if (classEnv.lazy?.size) {
+        cls.lazyAttrs = new Map();
+        for (const [k, t] of classEnv.lazy) cls.lazyAttrs.set(k, t);
+      }
     }
     if (ctx === this.mainCtx || !this.classes.has(name)) this.classes.set(name, cls);
     return cls;
+  }
+
+  /** @dataclass: an __init__ from the annotated fields, in order, with their defaults. */
+  private dataclassInit(cls: ClassValue, body: SyntaxNode, env: Env, ctx: ModuleContext): void {
+    const fields: Array<{ name: string; value: SyntaxNode | null }> = [];
+    for (const s of kids(body)) {
+      if (s.name !== 'AssignStatement') continue;
+      const ks = kids(s);
+      if (ks[0]?.name !== 'VariableName' || ks[1]?.name !== 'TypeDef') continue;
+      fields.push({ name: ctx.text.slice(ks[0].from, ks[0].to), value: ks[2]?.name === 'AssignOp' && ks[3] ? ks[3] : null });
+    }
+    const inherited = this.lookupClassAttr(cls, '__dataclass_fields__');
+    const baseFields = inherited && inherited.k === 'list' ? inherited.items.map((x) => (x as { v: string }).v) : [];
+    const names = [...baseFields.filter((n) => !fields.some((f) => f.name === n)), ...fields.map((f) => f.name)];
+    const defaults = new Map<string, Value>();
+    for (const f of fields) if (f.value) defaults.set(f.name, this.eval(f.value, env, ctx));
+    cls.attrs.set('__dataclass_fields__', list(names.map((n) => str(n))));
+    cls.attrs.set('__init__', this.builtin(`${cls.name}.__init__`, (args, kwargs) => {
+      const self = args[0];
+      if (!self || self.k !== 'object') return NONE;
+      names.forEach((n, i) => {
+        const v = i + 1 < args.length ? args[i + 1]! : (kwargs.get(n) ?? defaults.get(n) ?? (this.lookupClassAttr(self.cls, n) as Value | undefined) ?? unknown(`field ${n} not given`));
+        self.attrs.set(n, v);
+      });
+      return NONE;
+    }));
+  }
+
+  /** `NAME = call(...)` in a class body: evaluated when the attribute is first used. */
+  private lazyClassAssign(s: SyntaxNode, classEnv: Env, ctx: ModuleContext): boolean {
+    const ks = kids(s);
+    if (ks.length !== 3 || ks[0]!.name !== 'VariableName' || ks[1]!.name !== 'AssignOp' || ks[2]!.name !== 'CallExpression') return false;
+    const name = ctx.text.slice(ks[0]!.from, ks[0]!.to);
+    const value = ks[2]!;
+    classEnv.setLazy(name, () => {
+      try {
+        return this.eval(value, classEnv, ctx);
+      } catch (e) {
+        if (e instanceof PyRaise) return unknown(e.message);
+        throw e;
+      }
+    });
+    return true;
   }
 
   // ----- expressions -----
@@ -1089,6 +1201,7 @@ export class Interp {
       case 'ContinuedString': {
         let s = '';
         for (let c = node.firstChild; c; c = c.nextSibling) {
+          if (c.name === 'Comment') continue;
           const v = this.eval(c, env, ctx);
           if (v.k !== 'str') return unknown('a string with unknown parts');
           s += v.v;
@@ -1113,7 +1226,7 @@ export class Interp {
         const items: Value[] = [];
         let star = false;
         for (let c = node.firstChild; c; c = c.nextSibling) {
-          if (['(', ')', '[', ']', '{', '}', ','].includes(c.name)) continue;
+          if (['(', ')', '[', ']', '{', '}', ',', 'Comment'].includes(c.name)) continue;
           if (c.name === '*') {
             star = true;
             continue;
@@ -1392,9 +1505,24 @@ export class Interp {
       if (op === 'and') return ta ? this.eval(right, env, ctx) : a;
       return ta ? a : this.eval(right, env, ctx);
     }
+    const site = { node, module: ctx };
+    if (COMPARISONS.has(op) && left.name === 'BinaryExpression') {
+      // a < b < c: (a < b) and (b < c), b evaluated once
+      const lk = kids(left);
+      const lop = lk.slice(1, -1).map((c) => ctx.text.slice(c.from, c.to)).join(' ');
+      if (COMPARISONS.has(lop) && lk.length >= 3) {
+        const first = this.binaryExpr(left, env, ctx);
+        const t1 = truthy(first);
+        if (t1 === false) return first;
+        const mid = this.eval(lk[lk.length - 1]!, env, ctx);
+        const second = this.binary(op, mid, this.eval(right, env, ctx), site);
+        if (t1 === null) return truthy(second) === false ? second : unknown('a chained comparison of unknown values');
+        return second;
+      }
+    }
     const a = this.eval(left, env, ctx);
     const b = this.eval(right, env, ctx);
-    return this.binary(op, a, b, { node, module: ctx });
+    return this.binary(op, a, b, site);
   }
 
   binary(op: string, a: Value, b: Value, site: CallSite): Value {
@@ -1780,8 +1908,8 @@ export class Interp {
     const start = order.indexOf(cls);
     for (let i = start + 1; i < order.length; i++) {
       const c = order[i]!;
-      const v = c.attrs.get(name);
-      if (v !== undefined) return this.bindAttr(v, self, c);
+      const v = classOwn(c, name);
+      if (v !== undefined) return v.k === 'builtin' && name === '__init__' ? { k: 'bound', fn: v, self } : this.bindAttr(v, self, c);
       if (c.native && name === '__init__') {
         return { k: 'builtin', name: `${c.name}.__init__`, fn: (args, kwargs, site) => {
           if (self!.k === 'object') this.hooks.nativeInit?.(self as ObjectValue, c, args, kwargs, site);
@@ -1892,9 +2020,13 @@ export class Interp {
     };
     if (this.isModuleClass(cls)) obj.modules = new Map();
     for (const c of mro(cls)) {
-      const init = c.attrs.get('__init__');
+      const init = classOwn(c, '__init__');
       if (init && init.k === 'func') {
         this.callFunction(init, [obj, ...args], kwargs, site, obj);
+        return obj;
+      }
+      if (init && init.k === 'builtin') {
+        init.fn([obj, ...args], kwargs, site);
         return obj;
       }
       if (c.native) {
@@ -1913,7 +2045,7 @@ export class Interp {
 
   lookupClassAttr(cls: ClassValue, name: string): Value | undefined {
     for (const c of mro(cls)) {
-      const v = c.attrs.get(name);
+      const v = classOwn(c, name);
       if (v !== undefined) return v;
     }
     return undefined;
@@ -1938,7 +2070,7 @@ export class Interp {
         const m = obj.modules?.get(name);
         if (m) return m;
         for (const c of mro(obj.cls)) {
-          const v = c.attrs.get(name);
+          const v = classOwn(c, name);
           if (v !== undefined) return this.bindAttr(v, obj, c);
         }
         if (name === '__class__') return obj.cls;
@@ -1950,7 +2082,7 @@ export class Interp {
       case 'class': {
         if (name === '__name__') return str(obj.name);
         for (const c of mro(obj)) {
-          const v = c.attrs.get(name);
+          const v = classOwn(c, name);
           if (v !== undefined) {
             if (v.k === 'func' && v.kind === 'class') return { k: 'bound', fn: v, self: obj };
             return v;

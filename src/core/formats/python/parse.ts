@@ -73,10 +73,10 @@ export function parsePython(path: string, text: string): ParsedFile {
   return parsed;
 }
 
-/** Named children of a node (punctuation and keywords included; callers pick by name). */
+/** Children of a node without comments (punctuation and keywords included; callers pick by name). */
 export function kids(node: SyntaxNode): SyntaxNode[] {
   const out: SyntaxNode[] = [];
-  for (let c = node.firstChild; c; c = c.nextSibling) out.push(c);
+  for (let c = node.firstChild; c; c = c.nextSibling) if (c.name !== 'Comment') out.push(c);
   return out;
 }
 

@@ -122,7 +122,7 @@ class PythonRead {
     const defs: Candidate[] = [];
     for (const [name, v] of g.vars) {
       if (name.startsWith('__')) continue;
-      if (v.k === 'class' && v.module === main && this.interp.isModuleClass(v) && !nativeOf(v)?.native?.match(/^(ModuleList|ModuleDict)$/)) {
+      if (v.k === 'class' && v.module === main && this.interp.isModuleClass(v) && /^(Module|Sequential)$/.test(nativeOf(v)?.native ?? '')) {
         const init = this.interp.lookupClassAttr(v, '__init__');
         const required = init && init.k === 'func' ? requiredParams(init.params, true) : [];
         if (required.length === 0 && this.hasForward(v)) defs.push({ name, kind: 'class', value: v, range: v.range });
@@ -293,6 +293,7 @@ export function readPython(source: ModelSource, options: ReadOptions): ReadResul
     // keep the findings of the failed attempts; the first candidate stays first
   }
   const result: ReadResult = { models, findings };
+  (result as ReadResult & { filesRead?: string[] }).filesRead = read.interp.filesExecuted;
   if (read.interp.wants.length) (result as ReadResult & { wants?: string[] }).wants = read.interp.wants.slice();
   return result;
 }

@@ -106,10 +106,11 @@ function jsToValue(d: unknown): Value {
 }
 
 export function dimsOf(t: TensorValue, rank: number): Value[] {
-  const n = t.spatial ? rank + 2 : 2;
+  const lead = t.layout === 'nhwc' ? 2 : (t.lead ?? 2);
+  const n = t.spatial ? rank + lead : 2;
   const out: Value[] = [];
   for (let a = 0; a < n; a++) {
-    const spatial = t.spatial && (t.layout === 'nhwc' ? a >= 1 && a <= rank : a >= 2);
+    const spatial = t.spatial && (t.layout === 'nhwc' ? a >= 1 && a <= rank : a >= lead);
     out.push({ k: 'dim', tensor: t.node, axis: a, spatial } as DimValue);
   }
   return out;
@@ -117,13 +118,14 @@ export function dimsOf(t: TensorValue, rank: number): Value[] {
 
 /** Which axis an index names, given the layout: 'batch', 'channel', a spatial axis number, or null. */
 function axisRole(t: TensorValue, rank: number, dim: number): 'batch' | 'channel' | number | null {
-  const n = t.spatial ? rank + 2 : 2;
+  const lead = t.layout === 'nhwc' ? 2 : (t.lead ?? 2);
+  const n = t.spatial ? rank + lead : 2;
   const d = dim < 0 ? dim + n : dim;
   if (d < 0 || d >= n) return null;
   if (d === 0) return 'batch';
   if (!t.spatial) return 'channel';
   if (t.layout === 'nhwc') return d === n - 1 ? 'channel' : d - 1;
-  return d === 1 ? 'channel' : d - 2;
+  return d < lead ? 'channel' : d - lead;
 }
 
 export function installTorch(interp: Interp, state: TorchState): void {
@@ -857,7 +859,7 @@ export function installTorch(interp: Interp, state: TorchState): void {
       case 'var':
       case 'logsumexp':
       case 'norm':
-        return reduce(x as TensorValue, base, argOr(1, 'dim'), site);
+        return reduce(x as TensorValue, base, argOr(1, 'dim'), site, argOr(2, 'keepdim')?.k === 'bool' && (argOr(2, 'keepdim') as { v: boolean }).v);
       case 'split':
       case 'chunk':
       case 'tensor_split':
@@ -887,7 +889,7 @@ export function installTorch(interp: Interp, state: TorchState): void {
     }
   };
 
-  const reduce = (x: TensorValue, name: string, dimV: Value | undefined, site: CallSite): Value => {
+  const reduce = (x: TensorValue, name: string, dimV: Value | undefined, site: CallSite, keepdim = false): Value => {
     const t = tracer()!;
     const r = rank();
     if (!x.spatial) return x;
@@ -897,7 +899,7 @@ export function installTorch(interp: Interp, state: TorchState): void {
     const spatialAxes = roles ? roles.filter((k) => typeof k === 'number').length : r;
     if (spatialAxes === 0) return x;
     if (spatialAxes < r) return opaque(`${name}() over some spatial axes`, [x], site);
-    return emit(t.opId(name), { op: 'globalPool' }, [x], { type: name, origin: siteRange(site) }, { spatial: true });
+    return emit(t.opId(name), { op: 'globalPool' }, [x], { type: name, origin: siteRange(site) }, keepdim ? { spatial: true } : { spatial: false, layout: 'flat' });
   };
 
   const splitTensor = (x: TensorValue, name: string, sizes: Value | undefined, dimV: Value | undefined, site: CallSite): Value => {
@@ -943,7 +945,12 @@ export function installTorch(interp: Interp, state: TorchState): void {
     if (!x.spatial) return x;
     const dims = shapeArgs.length === 1 && isSeq(shapeArgs[0]!) ? (shapeArgs[0] as { items: Value[] }).items : shapeArgs;
     const spatialDims = dims.filter((d) => d.k === 'dim' && d.spatial);
-    if (spatialDims.length >= r) return x; // channels regrouped, the map kept (channel shuffle)
+    const last = dims.slice(-r);
+    if (spatialDims.length >= r && last.every((d) => d.k === 'dim' && d.spatial) && x.layout !== 'nhwc') {
+      // channels regrouped, the map kept (a channel shuffle's views)
+      return { ...x, lead: dims.length - r };
+    }
+    if (spatialDims.length >= r) return x;
     const t = tracer()!;
     return emit(t.opId('view'), { op: 'flatten' }, [x], { type: 'view', origin: siteRange(site) }, { spatial: false, layout: 'flat' });
   };
@@ -1030,7 +1037,7 @@ export function installTorch(interp: Interp, state: TorchState): void {
       case 'var':
       case 'norm':
       case 'logsumexp':
-        return m((a, kw, site) => reduce(x, name, a[0] ?? kw.get('dim'), site));
+        return m((a, kw, site) => reduce(x, name, a[0] ?? kw.get('dim'), site, (a[1] ?? kw.get('keepdim'))?.k === 'bool' && ((a[1] ?? kw.get('keepdim')) as { v: boolean }).v));
       case 'add':
       case 'add_':
       case 'sub':

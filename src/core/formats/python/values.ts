@@ -180,6 +180,8 @@ export interface ClassValue {
   /** true when a base is not known: attribute lookups that fail give unknown */
   unknownBase: boolean;
   attrs: Map<string, Value>;
+  /** class attributes evaluated on first use (`IMAGENET1K_V1 = Weights(...)` reads nothing until asked) */
+  lazyAttrs?: Map<string, () => Value>;
   /** a class of the interpreter's own (torch.nn layers, keras layers): its table name */
   native?: string;
   /** which library's table: 'torch' | 'keras' */
@@ -242,6 +244,8 @@ export interface TensorValue {
   spatial: boolean;
   /** number of leading non-spatial axes in layout (batch, channel): for size() */
   layout: 'nchw' | 'nhwc' | 'flat' | 'tokens';
+  /** leading non-spatial axes in nchw layout: 2 (batch, channels), 3 after a view that splits channels into groups */
+  lead?: number;
 }
 
 export interface UnknownValue {
@@ -457,4 +461,16 @@ export function isSubclass(cls: ClassValue, base: ClassValue): boolean {
 export function nativeOf(cls: ClassValue): ClassValue | null {
   for (const c of mro(cls)) if (c.native) return c;
   return null;
+}
+
+/** A class's own attribute, evaluating a lazy one on first use. */
+export function classOwn(c: ClassValue, name: string): Value | undefined {
+  const v = c.attrs.get(name);
+  if (v !== undefined) return v;
+  const t = c.lazyAttrs?.get(name);
+  if (!t) return undefined;
+  c.lazyAttrs!.delete(name);
+  const val = t();
+  c.attrs.set(name, val);
+  return val;
 }
