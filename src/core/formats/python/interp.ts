@@ -87,6 +87,8 @@ export interface Hooks {
   nativeInit?: (obj: ObjectValue, cls: ClassValue, args: Value[], kwargs: Map<string, Value>, site: CallSite) => void;
   /** an attribute of an unresolved object: a layer class found by its name */
   classByName?: (name: string) => ClassValue | null;
+  /** an attribute of an unresolved object: a function of a known library found by its name (layers.Input) */
+  valueByName?: (name: string) => Value | null;
   /** unknown function applied to tensors */
   opaqueCall?: (what: string, args: Value[], kwargs: Map<string, Value>, site: CallSite) => Value | null;
   /** iterate a native object (Sequential, ModuleList) */
@@ -1305,6 +1307,10 @@ export class Interp {
       case 'MemberExpression': {
         const objNode = node.firstChild!;
         const second = objNode.nextSibling;
+        if (objNode.name === 'Number' && second?.name === '.' && (!second.nextSibling || second.nextSibling.type.isError)) {
+          // `6.`: a float lezer reads as a member access
+          return num(Number(t.slice(objNode.from, objNode.to).replace(/_/g, '')), false);
+        }
         const obj = this.eval(objNode, env, ctx);
         if (!second) return obj;
         if (second.name === '.') {
@@ -2094,10 +2100,11 @@ export class Interp {
         return this.moduleAttr(obj, name, site.node, site.module);
       case 'tensor':
         return this.hooks.tensorAttr?.(obj, name, site) ?? unknown(`tensor.${name}`);
-      case 'unknown': {
-        const byName = this.hooks.classByName?.(name);
+      case 'unknown':
+      case 'none': {
+        const byName = this.hooks.classByName?.(name) ?? this.hooks.valueByName?.(name);
         if (byName) return byName;
-        return unknown(`${obj.why}.${name}`);
+        return unknown(`${obj.k === 'unknown' ? obj.why : 'None'}.${name}`);
       }
       case 'func':
         if (name === '__name__') return str(obj.name);

@@ -132,7 +132,7 @@ class PythonRead {
         if (required.length === 0) defs.push({ name, kind: 'class', value: v, range: v.range });
       } else if (v.k === 'func' && v.module === main && !name.startsWith('_') && requiredParams(v.params, false).length === 0 && this.looksLikeFactory(v)) {
         defs.push({ name, kind: 'factory', value: v, range: v.range });
-      } else if (v.k === 'object' && (v.modules || v.keras) && !name.startsWith('_')) {
+      } else if (v.k === 'object' && (v.modules || this.keras.isKerasModel(v)) && !name.startsWith('_')) {
         if (!instances.some((c) => c.value === v)) instances.push({ name, kind: 'instance', value: v, range: v.range });
       }
     }
@@ -164,6 +164,7 @@ class PythonRead {
     interp.depth = 0;
     interp.anchor = c.range;
     let model: Value = c.value;
+    if (c.kind !== 'instance') this.keras.reset();
     try {
       if (c.kind === 'class') model = interp.call(c.value, [], new Map(), { node: null, module: interp.mainCtx });
       else if (c.kind === 'factory') model = interp.call(c.value, [], new Map(), { node: null, module: interp.mainCtx });
@@ -171,7 +172,14 @@ class PythonRead {
       this.fail(e, c.range, `building ${c.name}`);
       return graph;
     }
-    if (model.k === 'object' && model.keras) return this.keras.graphOf(model, c, tracer, graph, this.statedInput.bind(this));
+    if (this.keras.isKerasModel(model)) {
+      try {
+        return this.keras.build(model as ObjectValue, c, graph, this.statedInput.bind(this));
+      } catch (e) {
+        this.fail(e, c.range, `building ${c.name}`);
+        return graph;
+      }
+    }
     if (model.k !== 'object' || !model.modules) {
       if (c.kind !== 'instance') {
         this.findings.push(finding('RFL100', `${c.name}${c.kind === 'factory' ? '()' : ''} does not give a torch module here (${model.k === 'unknown' ? model.why : model.k}); it has no layers.`, c.range, null));

@@ -395,7 +395,7 @@ export function installTorch(interp: Interp, state: TorchState): void {
     const p = bindSignature(def.sig, native.args, native.kwargs, def.defaults);
     const need = (name: string, fallback?: number[]): number[] | null => {
       const v = p.get(name);
-      if (v === undefined || v.k === 'none') return fallback ?? null;
+      if (v === undefined || v.k === 'none') return fallback ? (fallback.length === 1 && r > 1 ? new Array<number>(r).fill(fallback[0]!) : fallback) : null;
       const a = perAxis(v, r);
       if (!a) {
         const range = namedArgRange(native, def, name) ?? native.range;
