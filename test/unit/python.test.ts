@@ -6,7 +6,8 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { analyze, type AnalysisResult, type AnalyzeOptions } from '../../src/core';
+import { analyze, influenceMap, isMapRefusal, type AnalysisResult, type AnalyzeOptions } from '../../src/core';
+import { refField, refMaps, refShapes } from '../support/reference';
 
 const FIX = join(__dirname, '..', 'fixtures', 'python');
 
@@ -70,4 +71,106 @@ describe('python reader: torchvision-style code', () => {
     assert.equal(r.model, 'vgg11');
     assert.deepEqual(layer(r, 'features.20').rf!.size, [150, 150]);
   });
+});
+
+describe('python reader: a package with helpers in a second file', () => {
+  it('relative imports, a Sequential subclass, ModuleList/ModuleDict loops, chunk, channel shuffle, SE gate, functional pool, a tuple returned', () => {
+    const r = run('pkg/model.py');
+    assert.equal(r.model, 'Net');
+    assert.deepEqual(unresolved(r), []);
+    assert.deepEqual(r.input, { shape: [64, 64], source: 'file' });
+    for (const id of ['stem.0', 'stem.1', 'stem.2', 'stages.0.branch.0.0', 'stages.0.branch.1.0', 'stages.1.se.fc1', 'stages.1.se.gate']) layer(r, id);
+    assert.deepEqual(layer(r, 'stem').rf!.size, [3, 3]);
+    // F.max_pool2d in Net.forward: an op of the root module
+    const pool = layer(r, 'max_pool2d');
+    assert.equal(pool.op, 'pool');
+    assert.deepEqual(pool.rf!.size, [7, 7]);
+    assert.deepEqual(pool.output, [16, 16]);
+    // the shuffle's views keep the map; the SE gate multiplies the branch by a pooled summary
+    assert.deepEqual(layer(r, 'stages.0').output, [16, 16]);
+    assert.equal(layer(r, 'stages.1.se.mul').op, 'mul');
+    assert.equal(layer(r, 'stages.1.se.avgpool').op, 'globalPool');
+    assert.equal(layer(r, 'stages.0.cat').op, 'concat');
+    // ReflectionPad2d((1, 1, 2, 2)): left, right, top, bottom
+    assert.deepEqual(layer(r, 'heads.pad').output, [36, 34]);
+    assert.equal(layer(r, 'mean').op, 'globalPool');
+    assert.deepEqual(r.outputs, ['fc', 'heads.pad']);
+  });
+
+  it('a model from a library in the workspace virtual environment (.venv/pyvenv.cfg), input from an example tensor', () => {
+    const r = run('venvproj/train.py');
+    assert.deepEqual(unresolved(r), []);
+    assert.equal(r.model, 'model');
+    assert.deepEqual(r.input, { shape: [96, 96], source: 'file' });
+    assert.equal(layer(r, 'body.8').op, 'pool');
+    assert.deepEqual(layer(r, 'body').rf!.size, [10, 10]);
+    assert.deepEqual(layer(r, 'body').output, [48, 48]);
+  });
+
+  it('without file access, imports are unknown and say so, and the reader still answers', () => {
+    const file = resolve(FIX, 'pkg/model.py');
+    const r = analyze({ fileName: file, text: readFileSync(file, 'utf8') }, { layersOnly: true });
+    assert.equal(r.format, 'python');
+    assert.ok(unresolved(r).some((m) => /relative import of ops/.test(m)), unresolved(r).join('\n'));
+  });
+});
+
+describe('python reader: Keras', () => {
+  it('Keras-Applications style: layers from a run-time module object, resolved by class name; names as given', () => {
+    const r = run('keras/functional.py');
+    assert.equal(r.model, 'TinyApp');
+    assert.deepEqual(unresolved(r), []);
+    assert.deepEqual(r.input, { shape: [128, 128], source: 'file' });
+    assert.deepEqual(layer(r, 'b1_conv').rf!.size, [3, 3]);
+    assert.deepEqual(layer(r, 'b1_conv').rf!.start, [1, 1]);
+    assert.deepEqual(layer(r, 'b2_conv').rf!.size, [7, 7]);
+    // TF 'same' puts the odd pixel after: 64 -> 32 with 0 before, 1 after
+    assert.deepEqual(layer(r, 'pool').rf!.size, [11, 11]);
+    assert.deepEqual(layer(r, 'pool').rf!.start, [3, 3]);
+    assert.deepEqual(layer(r, 'pool').output, [32, 32]);
+    assert.deepEqual(r.outputs, ['predictions']);
+  });
+
+  it('Sequential with .add: automatic names, input_shape on the first layer, dilation', () => {
+    const r = run('keras/functional.py', { model: 'simple' });
+    assert.deepEqual(r.input, { shape: [32, 32], source: 'file' });
+    assert.deepEqual(['conv2d', 'max_pooling2d', 'conv2d_1', 'conv2d_2', 'up_sampling2d', 'flatten'].map((id) => layer(r, id).op), ['conv', 'pool', 'conv', 'conv', 'upsample', 'flatten']);
+    assert.deepEqual(layer(r, 'conv2d_2').rf!.size, [18, 18]);
+    assert.deepEqual(layer(r, 'conv2d_2').output, [10, 10]);
+  });
+});
+
+describe('python reader: engine = brute force on read models', function () {
+  this.timeout(300000);
+  const cases: Array<[string, string | undefined, number]> = [
+    ['keras/functional.py', 'TinyApp', 16],
+    ['keras/functional.py', 'simple', 16],
+    ['pkg/model.py', 'Net', 16],
+    ['venvproj/train.py', undefined, 12],
+  ];
+  for (const [file, model, n] of cases) {
+    it(`${file}${model ? ` ${model}` : ''} at ${n}x${n}: fields and path maps`, () => {
+      const r = analyze({ fileName: resolve(FIX, file), text: readFileSync(resolve(FIX, file), 'utf8') }, { files: fsFiles, input: n, model, layersOnly: true });
+      const graph = r.graph!;
+      const shapes = refShapes(graph, [n, n]);
+      const gated = new Set<string>();
+      for (const node of graph.nodes) {
+        // layers after a gate: the engine's global-context rule (CONTRACT.md) is not the reference's union
+        if (node.spec.op === 'mul' || node.inputs.some((i) => gated.has(i))) gated.add(node.id);
+        if (node.spec.op === 'input' || gated.has(node.id)) continue;
+        const l = layer(r, node.id);
+        if (!l.rf) continue;
+        const want = refField(graph, shapes, node.id);
+        assert.deepEqual(l.rf.size, want.size, `${node.id} size`);
+        assert.deepEqual(l.rf.start, want.start, `${node.id} start`);
+      }
+      const targets = r.outputs.filter((id) => !gated.has(id));
+      if (targets.length) {
+        const ref = refMaps(graph, [n, n], targets);
+        const map = influenceMap(r, targets, 'coverage');
+        assert.ok(!isMapRefusal(map));
+        assert.deepEqual(Array.from(map.values), Array.from(ref.coverage));
+      }
+    });
+  }
 });
