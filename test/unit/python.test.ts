@@ -174,3 +174,23 @@ describe('python reader: engine = brute force on read models', function () {
     });
   }
 });
+
+describe('python reader: Ultralytics-style code', () => {
+  it('autopad, a shared class-level activation, C2f extending a list from a generator over a ModuleList, SPPF', () => {
+    const r = run('ultra/modules.py');
+    assert.equal(r.model, 'TinyYolo');
+    assert.deepEqual(unresolved(r), []);
+    // Conv(3, w, 3, 2): autopad 1; two stride-2 convs: 3 then 7, jump 4
+    assert.deepEqual(layer(r, 'model.1').rf!.size, [7, 7]);
+    // each Bottleneck adds two 3x3 at jump 4 (16): the generator sees the item appended before it
+    assert.deepEqual(layer(r, 'model.2.m.0').rf!.size, [23, 23]);
+    assert.deepEqual(layer(r, 'model.2.m.1').rf!.size, [39, 39]);
+    assert.equal(layer(r, 'model.2.cat').op, 'concat');
+    // SPPF: one MaxPool2d(5, 1, 2) called three times in a chain
+    assert.deepEqual(['model.3.m', 'model.3.m_1', 'model.3.m_2'].map((id) => layer(r, id).rf!.size[0]), [55, 71, 87]);
+    assert.deepEqual(layer(r, 'model.3').output, [56, 56]);
+    // a module shared through a class attribute keeps its first path, later calls are suffixed
+    layer(r, 'model.0.act');
+    layer(r, 'model.0.act_1');
+  });
+});

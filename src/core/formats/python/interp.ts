@@ -1428,7 +1428,10 @@ export class Interp {
     return s;
   }
 
-  private comprehension(node: SyntaxNode, env: Env, ctx: ModuleContext): Value {
+  private comprehension(node: SyntaxNode, env: Env, ctx: ModuleContext, emit?: (v: Value) => void): Value {
+    if (!emit && (node.name === 'ComprehensionExpression' || node.name === 'ArgList')) {
+      return { k: 'gen', produce: (e) => void this.comprehension(node, env, ctx, e) };
+    }
     const ks = kids(node).filter((c) => !['(', ')', '[', ']', '{', '}'].includes(c.name));
     const forIdx = ks.findIndex((c) => c.name === 'for');
     if (forIdx < 0) return unknown('comprehension');
@@ -1444,7 +1447,8 @@ export class Interp {
           const k = this.eval(elem[0]!, scope, ctx);
           const v = elem[2] ? this.eval(elem[2], scope, ctx) : unknown('dict value');
           d.map.set(keyOf(k), [k, v]);
-        } else out.push(this.eval(elem[0]!, scope, ctx));
+        } else if (emit) emit(this.eval(elem[0]!, scope, ctx));
+        else out.push(this.eval(elem[0]!, scope, ctx));
         return;
       }
       const c = clauses[ci]!;
@@ -1718,6 +1722,11 @@ export class Interp {
         return v.items.slice();
       case 'dict':
         return [...v.map.values()].map((e) => e[0]);
+      case 'gen': {
+        const items: Value[] = [];
+        v.produce((x) => items.push(x));
+        return items;
+      }
       case 'str':
         return [...v.v].map((c) => str(c));
       case 'object': {
@@ -2210,7 +2219,12 @@ export class Interp {
           return b((args) => (obj.items.push(args[0] ?? NONE), NONE));
         case 'extend':
           return b((args) => {
-            const items = args[0] ? this.iterate(args[0], null, null) : null;
+            const a = args[0];
+            if (a && a.k === 'gen') {
+              a.produce((x) => obj.items.push(x));
+              return NONE;
+            }
+            const items = a ? this.iterate(a, null, null) : null;
             if (items) obj.items.push(...items);
             return NONE;
           });

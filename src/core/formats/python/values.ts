@@ -25,7 +25,14 @@ export type Value =
   | DimValue
   | BoundValue
   | PartialValue
+  | GenValue
   | EllipsisValue;
+
+/** A generator expression: its items are produced when consumed (`y.extend(m(y[-1]) for m in ms)` sees each new item). */
+export interface GenValue {
+  k: 'gen';
+  produce(emit: (v: Value) => void): void;
+}
 
 export interface NoneValue {
   k: 'none';
@@ -372,6 +379,7 @@ export function truthy(v: Value): boolean | null {
     case 'bound':
     case 'partial':
     case 'ellipsis':
+    case 'gen':
       return true;
     case 'object':
       if (v.modules && (v.cls.native === 'Sequential' || v.cls.native === 'ModuleList' || v.cls.native === 'ModuleDict')) return v.modules.size > 0;
