@@ -194,3 +194,18 @@ describe('python reader: Ultralytics-style code', () => {
     layer(r, 'model.0.act_1');
   });
 });
+
+describe('python reader: timm-style code', () => {
+  it('registry decorator, layers chosen by name, OrderedDict stem, forward_features/forward_head, dilation', () => {
+    const r = run('timmstyle/net.py', { model: 'tinynet_a' });
+    assert.deepEqual(r.models, ['tinynet_a', 'TinyNet', 'tinynet_b']);
+    assert.deepEqual(unresolved(r), []);
+    assert.deepEqual(layer(r, 'stem.pool').rf!.size, [11, 11]);
+    assert.deepEqual(layer(r, 'stages.1.conv').rf!.size, [27, 27]);
+    // dilation 2 on a 3x3 at jump 8: +32
+    assert.deepEqual(layer(r, 'stages.2.conv').rf!.size, [59, 59]);
+    assert.equal(layer(r, 'stages.1.act').type, 'SiLU');
+    assert.equal(layer(r, 'adaptive_avg_pool2d').op, 'globalPool');
+    assert.deepEqual(r.outputs, ['head']);
+  });
+});
