@@ -5,8 +5,8 @@
  * under the extension rule of formats/index.ts; the rest is skipped silently.
  */
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { candidateReaders, type ModelReader, type ModelSource } from '../core';
+import { dirname, join, resolve } from 'node:path';
+import { candidateReaders, type FileAccess, type ModelReader, type ModelSource } from '../core';
 
 /** Folders never entered (hidden folders, names starting with '.', are skipped as well). */
 export const SKIPPED_FOLDERS: readonly string[] = ['node_modules', '.git'];
@@ -41,6 +41,20 @@ export function readSource(path: string): ModelSource {
   const binary = candidateReaders(path).some((r) => r.binary === true);
   if (binary || bytes.length >= 1 << 28) return { fileName: path, bytes: view };
   return { fileName: path, text: bytes.toString('utf8'), bytes: view };
+}
+
+/** Files a reader may read besides the model (Python imports), from the file system, relative to the model file's folder. */
+export function fileAccess(modelFile: string): FileAccess {
+  const base = dirname(resolve(modelFile));
+  return {
+    readText(path: string): string | null {
+      try {
+        return readFileSync(resolve(base, path), 'utf8');
+      } catch {
+        return null;
+      }
+    },
+  };
 }
 
 export function errorCode(e: unknown): string {

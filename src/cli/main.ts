@@ -26,7 +26,7 @@ import {
   type PadMode,
   type Severity,
 } from '../core';
-import { errorCode, listInputs, openInput, readSource } from './files';
+import { errorCode, fileAccess, listInputs, openInput, readSource } from './files';
 import { analysisJson, num } from './json';
 import { heatmapPng } from './png';
 import { Progress } from './progress';
@@ -153,7 +153,7 @@ function run(argv: string[]): number {
       padding: { type: 'string' },
       png: { type: 'string' },
       scale: { type: 'string', default: 'linear' },
-      ...Object.fromEntries(READER_FLAGS.map(({ flag }) => [flag, { type: 'string' as const }])),
+      ...Object.fromEntries(READER_FLAGS.map(({ flag }) => [flag, { type: 'string' as const, multiple: true }])),
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', default: false },
     },
@@ -175,10 +175,11 @@ function run(argv: string[]): number {
   }
   const readerOptions: Record<string, string> = {};
   for (const { flag, option } of READER_FLAGS) {
-    const v = (values as Record<string, unknown>)[flag];
-    if (typeof v !== 'string') continue;
-    if (option.values && !option.values.includes(v)) fail(`--${flag} must be one of ${option.values.join(', ')}`);
-    readerOptions[option.name] = v;
+    // A flag given several times (--python-path A --python-path B) keeps every value, one per line.
+    const given = (values as Record<string, unknown>)[flag];
+    if (!Array.isArray(given) || given.length === 0) continue;
+    for (const v of given as string[]) if (option.values && !option.values.includes(v)) fail(`--${flag} must be one of ${option.values.join(', ')}`);
+    readerOptions[option.name] = option.values ? (given as string[])[given.length - 1]! : (given as string[]).map((p) => resolve(p)).join('\n');
   }
   if (values.metric !== 'paths' && values.metric !== 'coverage') fail('--metric must be paths or coverage');
   if (values.scale !== 'linear' && values.scale !== 'log') fail('--scale must be linear or log');
@@ -253,7 +254,7 @@ function runAnalyze(paths: string[], options: AnalyzeOptions, format: OutputForm
       return;
     }
     if (entry.folder !== null) found.set(entry.folder, (found.get(entry.folder) ?? 0) + 1);
-    const fileOptions = opened.reader ? { ...options, reader: opened.reader.format } : options;
+    const fileOptions: AnalyzeOptions = { ...options, files: fileAccess(entry.path), ...(opened.reader ? { reader: opened.reader.format } : {}) };
     const result = analyze(opened.source, fileOptions);
     if (result.requestError || !result.model) {
       const why = whyNot(entry.path, result);
@@ -305,7 +306,7 @@ function runMap(file: string, options: AnalyzeOptions, values: MapValues, json: 
   } catch (e) {
     fail(`cannot read ${file}: ${errorCode(e)}`);
   }
-  const model = openModel(source, options);
+  const model = openModel(source, { ...options, files: fileAccess(file) });
   const result = model.report;
   if (result.requestError || !result.model) fail(whyNot(file, result));
   let target: string | string[] = 'outputs';

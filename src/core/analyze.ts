@@ -306,7 +306,11 @@ export function openModel(source: ModelSource, options: AnalyzeOptions = {}): Mo
       return new AnalysedModel(finish(report, options), null, options, null);
     }
     report.format = reader.format;
-    const read = readModel(reader, source, { options: options.readerOptions ?? {}, ...(options.files ? { files: options.files } : {}) });
+    const read = readModel(reader, source, {
+      options: options.readerOptions ?? {},
+      ...(options.files ? { files: options.files } : {}),
+      ...(options.model ? { model: options.model } : {}),
+    });
     report.findings.push(...read.findings);
     if (read.wants?.length) report.wants = read.wants.slice();
     report.models = read.models.map((m) => m.name);

@@ -1,5 +1,6 @@
 import { finding } from '../graph/finding';
 import { caffeReader } from './caffe/reader';
+import { pythonReader } from './python/reader';
 import { darknetReader } from './darknet/reader';
 import { extensionOf } from './common';
 import type { ModelReader, ModelSource, ReadContext, ReadResult } from './reader';
@@ -11,7 +12,7 @@ export type { FileAccess, ModelReader, ModelSource, ReadContext, ReaderOption, R
 export { extensionOf };
 
 /** Every format reader; later formats plug in here without touching the engine. */
-export const READERS: readonly ModelReader[] = [darknetReader, caffeReader, ultralyticsReader, kerasReader, onnxReader];
+export const READERS: readonly ModelReader[] = [darknetReader, caffeReader, ultralyticsReader, kerasReader, onnxReader, pythonReader];
 
 /**
  * File endings that belong to known formats (model formats whose readers may

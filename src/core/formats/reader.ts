@@ -35,6 +35,8 @@ export interface ReadContext {
   /** reader options by name (see ModelReader.options); absent ones take their default */
   options: Readonly<Record<string, string>>;
   files?: FileAccess;
+  /** the model the caller wants, when the file defines several: a reader may build only it */
+  model?: string;
 }
 
 export interface ReadResult {

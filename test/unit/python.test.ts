@@ -1,0 +1,213 @@
+/**
+ * The Python reader on fixtures written for the project in the idioms real
+ * code uses (torchvision-, timm-, Ultralytics- and Keras-Applications-style),
+ * with receptive fields derived by hand.
+ */
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { analyze, isRefusal, openModel, readerFor, type AnalysisReport, type AnalyzeOptions } from '../../src/core';
+import { refField, refMaps, refShapes } from '../support/reference';
+
+const FIX = join(__dirname, '..', 'fixtures', 'python');
+
+const fsFiles = {
+  readText(p: string): string | null {
+    try {
+      return readFileSync(p, 'utf8');
+    } catch {
+      return null;
+    }
+  },
+};
+
+function run(rel: string, options: AnalyzeOptions = {}): AnalysisReport {
+  const file = resolve(FIX, rel);
+  return analyze({ fileName: file, text: readFileSync(file, 'utf8') }, { files: fsFiles, findings: 'none', ...options });
+}
+
+function layer(r: AnalysisReport, id: string) {
+  const l = r.layers.find((x) => x.id === id);
+  assert.ok(l, `layer ${id} exists (have ${r.layers.map((x) => x.id).slice(0, 40).join(', ')}...)`);
+  return l!;
+}
+
+function unresolved(r: AnalysisReport): string[] {
+  return r.findings.filter((f) => f.code === 'RFL100').map((f) => `${f.range ? f.range.start.line + 1 : '-'}: ${f.message}`);
+}
+
+describe('python reader: torchvision-style code', () => {
+  it('ResNet-50 (Bottleneck, _make_layer, _forward_impl): 267 at layer3, 427 at layer4', () => {
+    const r = run('tvstyle/resnet.py');
+    assert.equal(r.format, 'python');
+    assert.equal(r.model, 'ResNet');
+    assert.deepEqual(unresolved(r), []);
+    assert.deepEqual(layer(r, 'layer3').rf!.size, [267, 267]);
+    assert.deepEqual(layer(r, 'layer4').rf!.size, [427, 427]);
+    assert.deepEqual(layer(r, 'layer4').rf!.jump, [32, 32]);
+    assert.deepEqual(layer(r, 'layer4').output, [7, 7]);
+    // named_modules() paths
+    for (const id of ['conv1', 'bn1', 'maxpool', 'layer1.0.conv1', 'layer1.0.downsample.0', 'layer4.2.conv3', 'layer4.2.bn3', 'fc']) layer(r, id);
+    // a module called three times: the path, then _1, _2
+    for (const id of ['layer1.0.relu', 'layer1.0.relu_1', 'layer1.0.relu_2', 'layer1.0.add']) layer(r, id);
+    assert.equal(layer(r, 'avgpool').op, 'globalPool');
+    assert.deepEqual(r.outputs, ['fc']);
+    // ranges: the layer's constructor call in the file
+    assert.equal(layer(r, 'conv1').line, 50);
+  });
+
+  it('VGG-16 from a config list: 212 at features.30 (its last pool), start 15.5', () => {
+    const r = run('tvstyle/vgg.py', { model: 'vgg16' });
+    assert.deepEqual(r.models, ['vgg16', 'vgg11']);
+    const pool = layer(r, 'features.30');
+    assert.equal(pool.op, 'pool');
+    assert.deepEqual(pool.rf!.size, [212, 212]);
+    assert.deepEqual(pool.rf!.start, [15.5, 15.5]);
+    assert.equal(r.layers.filter((l) => l.op === 'conv').length, 13);
+  });
+
+  it('factories are offered in file order; the first buildable one is the default', () => {
+    const r = run('tvstyle/vgg.py');
+    assert.equal(r.model, 'vgg11');
+    assert.deepEqual(layer(r, 'features.20').rf!.size, [150, 150]);
+  });
+});
+
+describe('python reader: a package with helpers in a second file', () => {
+  it('relative imports, a Sequential subclass, ModuleList/ModuleDict loops, chunk, channel shuffle, SE gate, functional pool, a tuple returned', () => {
+    const r = run('pkg/model.py');
+    assert.equal(r.model, 'Net');
+    assert.deepEqual(unresolved(r), []);
+    assert.deepEqual(r.input, { shape: [64, 64], source: 'file' });
+    for (const id of ['stem.0', 'stem.1', 'stem.2', 'stages.0.branch.0.0', 'stages.0.branch.1.0', 'stages.1.se.fc1', 'stages.1.se.gate']) layer(r, id);
+    assert.deepEqual(layer(r, 'stem').rf!.size, [3, 3]);
+    // F.max_pool2d in Net.forward: an op of the root module
+    const pool = layer(r, 'max_pool2d');
+    assert.equal(pool.op, 'pool');
+    assert.deepEqual(pool.rf!.size, [7, 7]);
+    assert.deepEqual(pool.output, [16, 16]);
+    // the shuffle's views keep the map; the SE gate multiplies the branch by a pooled summary
+    assert.deepEqual(layer(r, 'stages.0').output, [16, 16]);
+    assert.equal(layer(r, 'stages.1.se.mul').op, 'mul');
+    assert.equal(layer(r, 'stages.1.se.avgpool').op, 'globalPool');
+    assert.equal(layer(r, 'stages.0.cat').op, 'concat');
+    // ReflectionPad2d((1, 1, 2, 2)): left, right, top, bottom
+    assert.deepEqual(layer(r, 'heads.pad').output, [36, 34]);
+    assert.equal(layer(r, 'mean').op, 'globalPool');
+    assert.deepEqual(r.outputs, ['fc', 'heads.pad']);
+  });
+
+  it('a model from a library in the workspace virtual environment (.venv/pyvenv.cfg), input from an example tensor', () => {
+    const r = run('venvproj/train.py');
+    assert.deepEqual(unresolved(r), []);
+    assert.equal(r.model, 'model');
+    assert.deepEqual(r.input, { shape: [96, 96], source: 'file' });
+    assert.equal(layer(r, 'body.8').op, 'pool');
+    assert.deepEqual(layer(r, 'body').rf!.size, [10, 10]);
+    assert.deepEqual(layer(r, 'body').output, [48, 48]);
+  });
+
+  it('without file access, imports are unknown and say so, and the reader still answers', () => {
+    const file = resolve(FIX, 'pkg/model.py');
+    const r = analyze({ fileName: file, text: readFileSync(file, 'utf8') }, { findings: 'none' });
+    assert.equal(r.format, 'python');
+    assert.ok(unresolved(r).some((m) => /relative import of ops/.test(m)), unresolved(r).join('\n'));
+  });
+});
+
+describe('python reader: Keras', () => {
+  it('Keras-Applications style: layers from a run-time module object, resolved by class name; names as given', () => {
+    const r = run('keras/functional.py');
+    assert.equal(r.model, 'TinyApp');
+    assert.deepEqual(unresolved(r), []);
+    assert.deepEqual(r.input, { shape: [128, 128], source: 'file' });
+    assert.deepEqual(layer(r, 'b1_conv').rf!.size, [3, 3]);
+    assert.deepEqual(layer(r, 'b1_conv').rf!.start, [1, 1]);
+    assert.deepEqual(layer(r, 'b2_conv').rf!.size, [7, 7]);
+    // TF 'same' puts the odd pixel after: 64 -> 32 with 0 before, 1 after
+    assert.deepEqual(layer(r, 'pool').rf!.size, [11, 11]);
+    assert.deepEqual(layer(r, 'pool').rf!.start, [3, 3]);
+    assert.deepEqual(layer(r, 'pool').output, [32, 32]);
+    assert.deepEqual(r.outputs, ['predictions']);
+  });
+
+  it('Sequential with .add: automatic names, input_shape on the first layer, dilation', () => {
+    const r = run('keras/functional.py', { model: 'simple' });
+    assert.deepEqual(r.input, { shape: [32, 32], source: 'file' });
+    assert.deepEqual(['conv2d', 'max_pooling2d', 'conv2d_1', 'conv2d_2', 'up_sampling2d', 'flatten'].map((id) => layer(r, id).op), ['conv', 'pool', 'conv', 'conv', 'upsample', 'flatten']);
+    assert.deepEqual(layer(r, 'conv2d_2').rf!.size, [18, 18]);
+    assert.deepEqual(layer(r, 'conv2d_2').output, [10, 10]);
+  });
+});
+
+describe('python reader: engine = brute force on read models', function () {
+  this.timeout(300000);
+  const cases: Array<[string, string | undefined, number]> = [
+    ['keras/functional.py', 'TinyApp', 16],
+    ['keras/functional.py', 'simple', 16],
+    ['pkg/model.py', 'Net', 16],
+    ['venvproj/train.py', undefined, 12],
+  ];
+  for (const [file, model, n] of cases) {
+    it(`${file}${model ? ` ${model}` : ''} at ${n}x${n}: fields and path maps`, () => {
+      const source = { fileName: resolve(FIX, file), text: readFileSync(resolve(FIX, file), 'utf8') };
+      const handle = openModel(source, { files: fsFiles, input: n, model, findings: 'none' });
+      const r = handle.report;
+      const graph = readerFor(source)!.read(source, { options: {}, files: fsFiles, ...(model ? { model } : {}) }).models.find((m) => m.name === r.model)!;
+      const shapes = refShapes(graph, [n, n]);
+      const gated = new Set<string>();
+      for (const node of graph.nodes) {
+        // layers after a gate: the engine's global-context rule (CONTRACT.md) is not the reference's union
+        if (node.spec.op === 'mul' || node.inputs.some((i) => gated.has(i))) gated.add(node.id);
+        if (node.spec.op === 'input' || gated.has(node.id)) continue;
+        const l = layer(r, node.id);
+        if (!l.rf) continue;
+        const want = refField(graph, shapes, node.id);
+        assert.deepEqual(l.rf.size, want.size, `${node.id} size`);
+        assert.deepEqual(l.rf.start, want.start, `${node.id} start`);
+      }
+      const targets = r.outputs.filter((id) => !gated.has(id));
+      if (targets.length) {
+        const ref = refMaps(graph, [n, n], targets);
+        const map = handle.map(targets, 'coverage');
+        assert.ok(!isRefusal(map));
+        assert.deepEqual(Array.from(map.values), Array.from(ref.coverage));
+      }
+    });
+  }
+});
+
+describe('python reader: Ultralytics-style code', () => {
+  it('autopad, a shared class-level activation, C2f extending a list from a generator over a ModuleList, SPPF', () => {
+    const r = run('ultra/modules.py');
+    assert.equal(r.model, 'TinyYolo');
+    assert.deepEqual(unresolved(r), []);
+    // Conv(3, w, 3, 2): autopad 1; two stride-2 convs: 3 then 7, jump 4
+    assert.deepEqual(layer(r, 'model.1').rf!.size, [7, 7]);
+    // each Bottleneck adds two 3x3 at jump 4 (16): the generator sees the item appended before it
+    assert.deepEqual(layer(r, 'model.2.m.0').rf!.size, [23, 23]);
+    assert.deepEqual(layer(r, 'model.2.m.1').rf!.size, [39, 39]);
+    assert.equal(layer(r, 'model.2.cat').op, 'concat');
+    // SPPF: one MaxPool2d(5, 1, 2) called three times in a chain
+    assert.deepEqual(['model.3.m', 'model.3.m_1', 'model.3.m_2'].map((id) => layer(r, id).rf!.size[0]), [55, 71, 87]);
+    assert.deepEqual(layer(r, 'model.3').output, [56, 56]);
+    // a module shared through a class attribute keeps its first path, later calls are suffixed
+    layer(r, 'model.0.act');
+    layer(r, 'model.0.act_1');
+  });
+});
+
+describe('python reader: timm-style code', () => {
+  it('registry decorator, layers chosen by name, OrderedDict stem, forward_features/forward_head, dilation', () => {
+    const r = run('timmstyle/net.py', { model: 'tinynet_a' });
+    assert.deepEqual(r.models, ['tinynet_a', 'TinyNet', 'tinynet_b']);
+    assert.deepEqual(unresolved(r), []);
+    assert.deepEqual(layer(r, 'stem.pool').rf!.size, [11, 11]);
+    assert.deepEqual(layer(r, 'stages.1.conv').rf!.size, [27, 27]);
+    // dilation 2 on a 3x3 at jump 8: +32
+    assert.deepEqual(layer(r, 'stages.2.conv').rf!.size, [59, 59]);
+    assert.equal(layer(r, 'stages.1.act').type, 'SiLU');
+    assert.equal(layer(r, 'adaptive_avg_pool2d').op, 'globalPool');
+    assert.deepEqual(r.outputs, ['head']);
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * Fuzzing the Python reader: truncated and mutated fixtures, random text,
+ * and programs that recurse or loop without end. No exception escapes and
+ * every run ends within its bounds.
+ */
+import { strict as assert } from 'node:assert';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { analyze, readerFor } from '../../src/core';
+
+const FIX = join(__dirname, '..', 'fixtures', 'python');
+const SEED = Number(process.env.RFL_FC_SEED ?? 424242);
+
+function pyFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? pyFiles(p) : p.endsWith('.py') ? [p] : [];
+  });
+}
+
+const files = {
+  readText(p: string): string | null {
+    try {
+      return readFileSync(p, 'utf8');
+    } catch {
+      return null;
+    }
+  },
+};
+
+function check(fileName: string, text: string, budgetMs = 20000): void {
+  const t0 = Date.now();
+  const r = analyze({ fileName, text }, { files, findings: 'none', input: 32 });
+  const internal = r.findings.filter((f) => f.message.startsWith('Internal error'));
+  assert.deepEqual(internal.map((f) => f.message), [], `${fileName}: ${text.slice(0, 200)}`);
+  for (const f of r.findings) if (f.range) assert.ok(f.range.start.line >= 0 && f.range.end.line >= f.range.start.line);
+  for (const m of r.models.slice(0, 3)) analyze({ fileName, text }, { files, findings: 'none', input: 32, model: m });
+  assert.ok(Date.now() - t0 < budgetMs, `${fileName} took ${Date.now() - t0} ms`);
+}
+
+describe('python reader fuzzing', function () {
+  this.timeout(600000);
+  const seeds = pyFiles(FIX).map((p) => ({ p, text: readFileSync(p, 'utf8') }));
+
+  it('truncated fixtures', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: seeds.length - 1 }), fc.double({ min: 0, max: 1, noNaN: true }), (i, at) => {
+        const s = seeds[i]!;
+        check(s.p, s.text.slice(0, Math.floor(s.text.length * at)));
+      }),
+      { seed: SEED, numRuns: 40 },
+    );
+  });
+
+  it('mutated fixtures', () => {
+    const piece = fc.constantFrom('(', ')', '[', ']', ':', '\n', '    ', 'self.', 'nn.Conv2d(', 'return ', 'x', '=', ',', '*', '**', 'for i in range(99999999):', 'while True:', 'lambda: ', 'super().__init__()', 'import ', 'from . import ', '"""', "'", '#', '\\', '0', '-1', 'None');
+    fc.assert(
+      fc.property(fc.nat({ max: seeds.length - 1 }), fc.array(fc.tuple(fc.nat(), fc.oneof(piece, fc.string({ maxLength: 8 })), fc.nat({ max: 30 })), { minLength: 1, maxLength: 6 }), (i, edits) => {
+        let t = seeds[i]!.text;
+        for (const [at, ins, del] of edits) {
+          const k = t.length ? at % t.length : 0;
+          t = t.slice(0, k) + ins + t.slice(k + del);
+        }
+        check(seeds[i]!.p, t);
+      }),
+      { seed: SEED, numRuns: 60 },
+    );
+  });
+
+  it('random text claimed as Python', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (s) => {
+        const r = readerFor({ fileName: 'x.py', text: s }, 'python')!.read({ fileName: 'x.py', text: s }, { options: {}, files });
+        assert.ok(Array.isArray(r.models) && Array.isArray(r.findings));
+      }),
+      { seed: SEED, numRuns: 200 },
+    );
+  });
+
+  const hostile: Array<[string, string]> = [
+    ['infinite recursion', 'import torch.nn as nn\ndef f(n):\n    return f(n + 1)\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.x = f(0)\n    def forward(self, x):\n        return x\n'],
+    ['a module that builds itself', 'import torch.nn as nn\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.a = A()\n    def forward(self, x):\n        return self.a(x)\n'],
+    ['a forward that calls itself', 'import torch.nn as nn\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.c = nn.Conv2d(3, 3, 3)\n    def forward(self, x):\n        return self(self.c(x))\n'],
+    ['endless while', 'import torch.nn as nn\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        n = 0\n        while True:\n            n += 1\n    def forward(self, x):\n        return x\n'],
+    ['a huge range', 'import torch.nn as nn\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.l = nn.ModuleList([nn.Conv2d(3, 3, 3) for _ in range(10 ** 9)])\n    def forward(self, x):\n        return x\n'],
+    ['deep nesting', `import torch\nx = ${'('.repeat(3000)}1${')'.repeat(3000)}\n`],
+    ['deep list nesting', `import torch\nx = ${'['.repeat(3000)}${']'.repeat(3000)}\n`],
+    ['a long forward', `import torch.nn as nn\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.r = nn.ReLU()\n    def forward(self, x):\n        for _ in range(100000):\n            x = self.r(x)\n        return x\n`],
+    ['an import cycle', 'from . import model\nimport torch\n'],
+  ];
+  for (const [what, text] of hostile) {
+    it(`ends within bounds: ${what}`, () => check(join(FIX, 'pkg', 'hostile.py'), text, 30000));
+  }
+});
