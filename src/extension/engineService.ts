@@ -27,7 +27,7 @@ export interface MapResult {
   peakLog10: number | null;
   /** metrics of this map (edge ratio, corner ratio, dead pixels...); null for a single unit */
   metrics: LayerMetrics | null;
-  /** for a single unit: its field in input coordinates (inclusive, may reach into the padding) */
+  /** for a single unit: the part of its field inside the input, per axis the first and last pixel (inclusive) */
   field?: { lo: number[]; hi: number[] };
 }
 

@@ -77,7 +77,7 @@ describe('Receptive Field Lens in VS Code', function () {
       'RFL003 Information 20:0-20:8',
       'RFL004 Information 50:0-50:15',
       'RFL005 Information 34:0-34:6',
-      'RFL006 Warning 13:7-13:10',
+      'RFL006 Warning 13:0-13:10',
       'RFL100 Warning 46:0-46:9',
     ]);
     for (const d of diagnostics(BLIND)) {
@@ -256,7 +256,9 @@ describe('Receptive Field Lens in VS Code', function () {
     assert.equal(p.layers.length, p.edgeRatio.length);
     const unit = await a.context.analyses.map(BLIND, { layer: '0', metric: 'coverage', unit: [0, 0] });
     assert.ok(!('refused' in unit) && unit.field);
-    assert.deepEqual(unit.field, { lo: [-1, -1], hi: [1, 1] });
+    // unit (0, 0) of a 3x3 convolution padded by 1 reads pixels -1..1 on each axis: inside the input, 0..1
+    assert.deepEqual(unit.field, { lo: [0, 0], hi: [1, 1] });
+    assert.deepEqual([...unit.values].filter((v) => v > 0).length, 4);
   });
 
   it('the workspace pass lists every model file in the Problems panel, excluded ones not', async () => {

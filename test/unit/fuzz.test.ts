@@ -137,6 +137,16 @@ describe('fuzzing the readers and the engine', function () {
     );
   });
 
+  it('a deep strided chain on a small input is refused in a moment, not followed for minutes', () => {
+    // 24 stride-2 convolutions on 16 pixels: fields reach 2^24 pixels out (found by fuzzing the Ultralytics reader)
+    const text = `[net]\nwidth=16\nheight=16\n${'[convolutional]\nsize=3\nstride=2\npad=1\n'.repeat(24)}`;
+    const t0 = Date.now();
+    const r = analyze({ fileName: 'deep.cfg', text });
+    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+    assert.ok(r.findings.some((f) => f.code === 'RFL100' && /span more than/.test(f.message)), JSON.stringify(r.findings.map((f) => f.message)));
+    assert.equal(r.layers.length, 25, 'the shapes are still shown');
+  });
+
   it('huge sizes are refused with a finding, not computed', () => {
     const r = analyze({ fileName: 'big.cfg', text: '[net]\nwidth=100000000\nheight=100000000\n[convolutional]\nsize=3\npad=1\n' });
     assert.ok(r.findings.some((f) => f.code === 'RFL100'));

@@ -27,6 +27,14 @@ export const MAP_WORK_LIMIT = 5e8;
 /** RFL002's search of the layer where edges fall behind computes single-layer maps within this much work. */
 export const SEARCH_WORK = 3e8;
 
+/**
+ * Units on the unbounded axis the fields are measured on, summed over every
+ * layer and axis. YOLOv4 at 608x608 needs about 1e5; a chain of twenty
+ * stride-2 convolutions on a 16-pixel input needs 4e7 (its fields reach
+ * 2^20 pixels out), which would take minutes to follow.
+ */
+export const MAX_VIRTUAL_UNITS = 1 << 22;
+
 /** Intervals (field pieces) one layer may hold; a fragmented field beyond this is refused. */
 export const MAX_INTERVALS = 2_000_000;
 /**

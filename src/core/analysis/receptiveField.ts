@@ -1,7 +1,7 @@
 import { EmptyRule, gcd, TapSink, virtualTapHull } from './axisRules';
 import type { Geometry, NodeGeometry } from './geometry';
 import { foldCount, type IntervalColumn } from './intervals';
-import { MAX_FOLD_CELLS, MAX_PERIOD, MAX_RIPPLE_TERMS } from './limits';
+import { MAX_FOLD_CELLS, MAX_PERIOD, MAX_RIPPLE_TERMS, MAX_VIRTUAL_UNITS, WorkLimitError } from './limits';
 import { addOuter } from './outer';
 import { forEachIntersection, propagateSupports, type FieldSupport, type FieldTerm, type UnitRange } from './supports';
 
@@ -245,6 +245,13 @@ function pathDepths(geometry: Geometry): Map<string, { depth: number; global: bo
 export function receptiveFields(geometry: Geometry): Map<string, ReceptiveField | null> {
   const periods = layerPeriods(geometry);
   const ranges = neededRanges(geometry, periods);
+  // Deep strided chains on a small map (twenty stride-2 layers after the map is 1x1) need units far
+  // outside it: their count doubles per layer, and following them would take minutes.
+  let units = 0;
+  for (const r of ranges.values()) for (const [, count] of r) units += count;
+  if (units > MAX_VIRTUAL_UNITS) {
+    throw new WorkLimitError(`the receptive fields of this network span more than ${MAX_VIRTUAL_UNITS} units (its strides multiply to more than the input can hold)`);
+  }
   const supports = propagateSupports(geometry, 'virtual', ranges);
   const depths = pathDepths(geometry);
   const out = new Map<string, ReceptiveField | null>();
