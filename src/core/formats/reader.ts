@@ -33,6 +33,8 @@ export interface ReadResult {
   models: ModelGraph[];
   /** Problems the reader met; a reader never throws, it reports. */
   findings: Finding[];
+  /** Files read() asked the FileAccess for that were not loaded yet (it answered undefined); the host loads them and reads again. */
+  wants?: string[];
 }
 
 /**

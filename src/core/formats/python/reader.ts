@@ -302,7 +302,7 @@ export function readPython(source: ModelSource, options: ReadOptions): ReadResul
   }
   const result: ReadResult = { models, findings };
   (result as ReadResult & { filesRead?: string[] }).filesRead = read.interp.filesExecuted;
-  if (read.interp.wants.length) (result as ReadResult & { wants?: string[] }).wants = read.interp.wants.slice();
+  if (read.interp.wants.length) result.wants = read.interp.wants.slice();
   return result;
 }
 
