@@ -240,6 +240,7 @@ class PythonRead {
 }
 
 const MAX_EAGER_TRIES = 6;
+const SPATIAL_OPS = new Set(['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle']);
 
 export function readPython(source: ModelSource, options: ReadOptions): ReadResult {
   const text = sourceText(source);
@@ -285,13 +286,17 @@ export function readPython(source: ModelSource, options: ReadOptions): ReadResul
   const wanted = requested ? read.candidates.find((c) => c.name === requested) : undefined;
   let first: Candidate | undefined = wanted;
   if (!first) {
+    // the first candidate with a spatial layer (helpers such as a window partition build only views)
+    let fallback: Candidate | undefined;
     for (const c of read.candidates.slice(0, MAX_EAGER_TRIES)) {
       const g = buildSafe(c);
-      if (g.nodes.length > 1) {
+      if (g.nodes.length > 1) fallback ??= c;
+      if (g.nodes.some((n) => SPATIAL_OPS.has(n.spec.op))) {
         first = c;
         break;
       }
     }
+    first ??= fallback;
   } else buildSafe(first);
   if (first) models.push(built.get(first) ?? buildSafe(first));
   for (const c of read.candidates) if (c !== first) models.push(built.has(c) ? built.get(c)! : lazy(c));
