@@ -215,7 +215,7 @@ describe('python reader: a file being edited', () => {
     const file = resolve(FIX, 'tvstyle/resnet.py');
     const lines = readFileSync(file, 'utf8').split('\n');
     const at = lines.findIndex((l) => l.includes('def _forward_impl'));
-    lines.splice(at, 0, '    def broken(self, x):', '        y = self.conv1(((', '');
+    lines.splice(at, 0, '    def broken(self, x):', '        y = self.conv1(x) +', '');
     const r = analyze({ fileName: file, text: lines.join('\n') }, { files: fsFiles, layersOnly: true });
     const syntax = r.findings.filter((f) => /Syntax error/.test(f.message));
     assert.ok(syntax.length >= 1);
