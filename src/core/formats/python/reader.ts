@@ -89,7 +89,17 @@ class PythonRead {
   private syntaxErrors(): void {
     const parsed = this.interp.mainFile;
     const lines = new Set<number>();
-    for (const off of parsed.errors) {
+    const BRACKETED = new Set(['ArgList', 'ParenthesizedExpression', 'TupleExpression', 'ArrayExpression', 'DictionaryExpression', 'SetExpression', 'ParamList', 'ArrayComprehensionExpression', 'ComprehensionExpression']);
+    for (const errorAt of parsed.errors) {
+      // an unclosed bracket: Python reports the line that opened it
+      let off = errorAt;
+      for (let n: SyntaxNode | null = parsed.tree.resolveInner(errorAt, 1); n; n = n.parent) {
+        if (BRACKETED.has(n.name)) {
+          const last = n.lastChild;
+          if (!last || ![')', ']', '}'].includes(last.name)) off = n.from;
+          break;
+        }
+      }
       const pos = parsed.lines.positionAt(off);
       if (lines.has(pos.line) || lines.size >= 10) continue;
       lines.add(pos.line);
