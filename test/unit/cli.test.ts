@@ -407,7 +407,7 @@ describe('command line in CI pipelines', function () {
   write(join(zoo, 'alpha.prototxt'), TINY_CAFFE);
   write(join(zoo, 'caffe', 'deploy.txt'), TINY_CAFFE); // no extension of its own: recognised by content
   write(join(zoo, 'setup.cfg'), '[metadata]\nname = zoo\n[options]\npackages = find:\n'); // .cfg, but no Darknet network
-  write(join(zoo, 'resnet.py'), PY_RESNET);
+  write(join(zoo, 'tools.py'), 'import os\n\ndef main():\n    print(os.getcwd())\n'); // Python, but no model code: not claimed
   write(join(zoo, 'notes.txt'), 'layers: 3\ninput: x\n');
   write(join(zoo, 'config.yaml'), TINY_DARKNET); // Darknet text under a YAML name: not Darknet's to claim
   write(join(zoo, 'node_modules', 'pkg', 'x.cfg'), TINY_DARKNET);
@@ -486,19 +486,19 @@ describe('command line in CI pipelines', function () {
     assert.equal(r.stderr, 'rflens: cannot read missing.cfg: ENOENT\n');
   });
 
-  it('a Python file gets the one-line "no reader" error, not an empty Caffe model', () => {
-    for (const file of [python, join(zoo, 'resnet.py')]) {
+  it('a Python file goes to the Python reader, never to an empty Caffe model; one without a buildable model says so in one line', () => {
+    // ResNet here needs its `layers` argument: no model can be built with its defaults
+    for (const file of [python, write(join(tmp, 'resnet.txt'), PY_RESNET)]) {
       const r = cli('analyze', file);
       assert.equal(r.code, 2);
       assert.equal(r.stdout, '');
       assert.equal(r.stderr.trim().split('\n').length, 1);
-      assert.match(r.stderr, /^rflens: no reader for .*resnet\.py: no reader reads \.py files/);
+      assert.match(r.stderr, /^rflens: cannot analyse .*resnet\.(py|txt): No model found/);
     }
-    // the same text without an extension of its own is not recognised by any reader either
-    const txt = write(join(tmp, 'resnet.txt'), PY_RESNET);
-    const r = cli('analyze', txt);
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /^rflens: no reader recognises .*resnet\.txt/);
+    // a .py file that is no model code at all: no reader recognises it
+    const tool = cli('analyze', join(zoo, 'tools.py'));
+    assert.equal(tool.code, 2);
+    assert.match(tool.stderr, /^rflens: no reader recognises .*tools\.py/);
   });
 
   it('readers claim only their own files (readerFor)', () => {
@@ -526,7 +526,7 @@ describe('command line in CI pipelines', function () {
     // an unclaimed extension, or none: by content
     assert.equal(readerFor(src('deploy.txt', TINY_CAFFE))?.format, 'caffe');
     assert.equal(readerFor(src('yolo', TINY_DARKNET))?.format, 'darknet');
-    assert.equal(readerFor(src('resnet.txt', PY_RESNET)), null);
+    assert.equal(readerFor(src('resnet.txt', PY_RESNET))?.format, 'python', 'Python model code in a .txt: recognised by content');
     assert.equal(readerFor(src('setup', '[metadata]\nname = x\n')), null);
     // Keras model JSON in a .txt: the Keras reader recognises it by content
     assert.equal(readerFor(src('keras.txt', '{"class_name": "Sequential", "config": {"layers": []}}'))?.format, 'keras-json');

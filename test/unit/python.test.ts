@@ -211,3 +211,29 @@ describe('python reader: timm-style code', () => {
     assert.deepEqual(r.outputs, ['head']);
   });
 });
+
+describe('python reader: a file being edited', () => {
+  it('a syntax error is reported on its line and the rest still reads', () => {
+    const file = resolve(FIX, 'tvstyle/resnet.py');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.includes('def _forward_impl'));
+    lines.splice(at, 0, '    def broken(self, x):', '        y = self.conv1(x) +', '');
+    const r = analyze({ fileName: file, text: lines.join('\n') }, { files: fsFiles, findings: 'none' });
+    const syntax = r.findings.filter((f) => /Syntax error/.test(f.message));
+    assert.ok(syntax.length >= 1);
+    // lezer gives up where the open brackets stop making sense: the next statement's line at the latest
+    const line = syntax[0]!.range!.start.line;
+    assert.ok(line >= at + 1 && line <= at + 3, `syntax error on line ${line + 1}, broken line ${at + 2}`);
+    assert.deepEqual(layer(r, 'layer4').rf!.size, [427, 427]);
+  });
+
+  it('a half-typed layer call: the layer is unknown with a finding on its line, the model still builds', () => {
+    const file = resolve(FIX, 'tvstyle/vgg.py');
+    const text = readFileSync(file, 'utf8').replace('nn.Conv2d(in_channels, v, kernel_size=3, padding=1)', 'nn.Conv2d(in_channels, v, kernel_size=ks, padding=1)');
+    const r = analyze({ fileName: file, text }, { files: fsFiles, findings: 'none', model: 'vgg16' });
+    const f = r.findings.find((x) => /kernel_size is not known/.test(x.message));
+    assert.ok(f, r.findings.map((x) => x.message).join('\n'));
+    assert.equal(layer(r, 'features.0').op, 'unknown');
+    assert.equal(layer(r, 'features.30').op, 'pool');
+  });
+});

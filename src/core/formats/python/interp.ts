@@ -1362,6 +1362,8 @@ export class Interp {
   }
 
   stringLiteral(raw: string): string {
+    const c0 = raw.charCodeAt(0);
+    if ((c0 === 39 || c0 === 34) && raw.length >= 2 && raw.charCodeAt(1) !== c0 && !raw.includes('\\')) return raw.slice(1, -1);
     const m = /^([rRbBuUfF]*)('''|"""|'|")/.exec(raw);
     if (!m) return raw;
     const prefix = m[1]!.toLowerCase();

@@ -89,7 +89,17 @@ class PythonRead {
   private syntaxErrors(): void {
     const parsed = this.interp.mainFile;
     const lines = new Set<number>();
-    for (const off of parsed.errors) {
+    const BRACKETED = new Set(['ArgList', 'ParenthesizedExpression', 'TupleExpression', 'ArrayExpression', 'DictionaryExpression', 'SetExpression', 'ParamList', 'ArrayComprehensionExpression', 'ComprehensionExpression']);
+    for (const errorAt of parsed.errors) {
+      // an unclosed bracket: Python reports the line that opened it
+      let off = errorAt;
+      for (let n: SyntaxNode | null = parsed.tree.resolveInner(errorAt, 1); n; n = n.parent) {
+        if (BRACKETED.has(n.name)) {
+          const last = n.lastChild;
+          if (!last || ![')', ']', '}'].includes(last.name)) off = n.from;
+          break;
+        }
+      }
       const pos = parsed.lines.positionAt(off);
       if (lines.has(pos.line) || lines.size >= 10) continue;
       lines.add(pos.line);
@@ -240,6 +250,7 @@ class PythonRead {
 }
 
 const MAX_EAGER_TRIES = 6;
+const SPATIAL_OPS = new Set(['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle']);
 
 export function readPython(source: ModelSource, context: ReadContext): ReadResult {
   const options = { files: context.files, readerOptions: context.options, model: context.model };
@@ -286,13 +297,17 @@ export function readPython(source: ModelSource, context: ReadContext): ReadResul
   const wanted = requested ? read.candidates.find((c) => c.name === requested) : undefined;
   let first: Candidate | undefined = wanted;
   if (!first) {
+    // the first candidate with a spatial layer (helpers such as a window partition build only views)
+    let fallback: Candidate | undefined;
     for (const c of read.candidates.slice(0, MAX_EAGER_TRIES)) {
       const g = buildSafe(c);
-      if (g.nodes.length > 1) {
+      if (g.nodes.length > 1) fallback ??= c;
+      if (g.nodes.some((n) => SPATIAL_OPS.has(n.spec.op))) {
         first = c;
         break;
       }
     }
+    first ??= fallback;
   } else buildSafe(first);
   if (first) models.push(built.get(first) ?? buildSafe(first));
   for (const c of read.candidates) if (c !== first) models.push(built.has(c) ? built.get(c)! : lazy(c));
@@ -303,7 +318,7 @@ export function readPython(source: ModelSource, context: ReadContext): ReadResul
   }
   const result: ReadResult = { models, findings };
   (result as ReadResult & { filesRead?: string[] }).filesRead = read.interp.filesExecuted;
-  if (read.interp.wants.length) (result as ReadResult & { wants?: string[] }).wants = read.interp.wants.slice();
+  if (read.interp.wants.length) result.wants = read.interp.wants.slice();
   return result;
 }
 
