@@ -95,7 +95,9 @@ options:
   --layer REF        layer by id, name or position (map; default: the outputs together)
   --metric M         paths (default) or coverage
   --padding MODE     what-if: pad every convolution this way
-  --png FILE         write the map as a heatmap image
+  --png FILE         write the map as a figure: title (model, layer, metric, scale),
+                     heatmap and colour bar with ticks in real units
+  --plain            with --png: the map's pixels only
   --scale S          linear (default) or log colour scale for --png
 
 reader options:
@@ -152,6 +154,7 @@ function run(argv: string[]): number {
       metric: { type: 'string', default: 'paths' },
       padding: { type: 'string' },
       png: { type: 'string' },
+      plain: { type: 'boolean', default: false },
       scale: { type: 'string', default: 'linear' },
       ...Object.fromEntries(READER_FLAGS.map(({ flag }) => [flag, { type: 'string' as const, multiple: true }])),
       help: { type: 'boolean', short: 'h', default: false },
@@ -296,6 +299,7 @@ interface MapValues {
   metric: string;
   padding?: string;
   png?: string;
+  plain?: boolean;
   scale: string;
 }
 
@@ -320,7 +324,17 @@ function runMap(file: string, options: AnalyzeOptions, values: MapValues, json: 
   if (values.png) {
     const out = resolve(values.png);
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, heatmapPng(map.values, map.shape, { scale: values.scale as 'linear' | 'log' }));
+    const scale = values.scale as 'linear' | 'log';
+    const layerNames = map.layers.map((id) => result.layers.find((l) => l.id === id)?.name ?? id);
+    const figure = values.plain
+      ? {}
+      : {
+          metric: map.metric,
+          peakLog10: map.peakLog10,
+          title: `${result.model}: ${layerNames.length > 2 ? `${layerNames.length} outputs` : layerNames.join(' + ')}`,
+          subtitle: `${map.metric === 'paths' ? 'path count' : 'coverage'} over the ${map.shape.join('x')} input, ${scale} scale, padding ${values.padding ?? "the file's own"}`,
+        };
+    writeFileSync(out, heatmapPng(map.values, map.shape, { scale, ...figure }));
   }
   if (json) {
     const out = {

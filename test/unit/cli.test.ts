@@ -172,9 +172,25 @@ describe('command line', function () {
     assert.notDeepEqual(zeros.values, reflect.values);
   });
 
-  it('map --png writes a heatmap in the viridis colours', () => {
+  it('map --png writes a figure (title, map, colour bar); --plain the map in the viridis colours', () => {
+    const fig = join(tmp, 'figure.png');
+    assert.equal(cli('map', DARKNET, '--png', fig).code, 0);
+    const f = PNG.sync.read(readFileSync(fig));
+    // the 300x300 map plus a title above and a colour bar beside it
+    assert.ok(f.width > 300 && f.height > 300, `${f.width}x${f.height}`);
+    const lut0 = colorTable('viridis');
+    const top = `${lut0[255 * 3]},${lut0[255 * 3 + 1]},${lut0[255 * 3 + 2]}`;
+    let peakColour = 0;
+    let ink = 0;
+    for (let i = 0; i < f.data.length; i += 4) {
+      const c = `${f.data[i]},${f.data[i + 1]},${f.data[i + 2]}`;
+      if (c === top) peakColour++;
+      if (f.data[i]! < 60 && f.data[i + 1]! < 60 && f.data[i + 2]! < 60) ink++;
+    }
+    assert.ok(peakColour > 0, 'the peak colour is drawn');
+    assert.ok(ink > 0, 'the title and ticks are drawn');
     const out = join(tmp, 'map.png');
-    const r = cli('map', DARKNET, '--png', out);
+    const r = cli('map', DARKNET, '--png', out, '--plain');
     assert.equal(r.code, 0, r.stderr);
     const png = PNG.sync.read(readFileSync(out));
     assert.equal(png.width, 300, '100 pixels enlarged 3 times');
@@ -195,7 +211,7 @@ describe('command line', function () {
     assert.deepEqual(j.input.shape, [400]);
     assert.deepEqual(j.layers[1].output, [79]);
     const out = join(tmp, 'audio.png');
-    assert.equal(cli('map', file, '--png', out).code, 0);
+    assert.equal(cli('map', file, '--png', out, '--plain').code, 0);
     assert.equal(PNG.sync.read(readFileSync(out)).height, 160);
   });
 
