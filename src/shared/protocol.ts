@@ -4,7 +4,7 @@
  * moves typed arrays to the webview without turning them into JSON): both
  * sides are separate bundles.
  */
-import type { LayerReport } from '../core';
+import type { LayerMetrics, LayerReport } from '../core';
 
 export type MapMetric = 'paths' | 'coverage';
 export type PadModeName = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -12,16 +12,8 @@ export type PadModeName = 'zeros' | 'reflect' | 'replicate' | 'circular';
 export type PaddingChoice = 'file' | PadModeName;
 export type ColorMapChoice = 'viridis' | 'magma' | 'cividis';
 
-export interface LayerMetricsPayload {
-  peakLog10: number | null;
-  edgeRatio: number | null;
-  cornerRatio: number | null;
-  wellRepresented: number | null;
-  deadPixels: number;
-  coverageMin: number;
-  coverageMax: number;
-  ripple: number | null;
-}
+/** A layer's metrics as the engine reports them (plain numbers, null where a number does not exist). */
+export type LayerMetricsPayload = LayerMetrics;
 
 export interface MapPayload {
   /** ids of the layers whose units are summed */

@@ -1,21 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { analyze, type AnalysisReport } from '../../src/core';
-import { engineOf } from '../support/engine';
+import type { AnalysisReport } from '../../src/core';
+import { analyzed, engine } from '../support/engine';
 import { caffeReader } from '../../src/core/formats/caffe/reader';
 import { parsePrototext, Pt } from '../../src/core/formats/caffe/prototext';
 
-const sources = new WeakMap<AnalysisReport, { fileName: string; text: string }>();
-
 function run(text: string, input?: number): AnalysisReport {
-  const source = { fileName: 'net.prototxt', text };
-  const r = analyze(source, input ? { input } : {});
-  sources.set(r, source);
-  return r;
-}
-
-/** The engine behind a report of run(). */
-function engine(r: AnalysisReport) {
-  return engineOf(sources.get(r)!, r);
+  return analyzed({ fileName: 'net.prototxt', text }, input ? { input } : {});
 }
 
 function sizes(r: AnalysisReport): Record<string, number[] | null> {

@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelAnalysis } from '../../src/core/analysis/modelAnalysis';
-import { engineOf } from '../support/engine';
+import { analyzed, engine, engineOf } from '../support/engine';
 import { analyze, type AnalysisReport, type AnalyzeOptions } from '../../src/core';
 
 const CORPUS = join(__dirname, '..', '..', '..', 'shared', 'corpus');
@@ -21,19 +21,9 @@ const haveCorpus = existsSync(CORPUS);
  */
 const ALLOWED_UNRESOLVED: Record<string, string> = {};
 
-const sources = new WeakMap<AnalysisReport, { fileName: string; text: string }>();
-
 function run(rel: string, options: AnalyzeOptions = {}): AnalysisReport {
   const file = join(CORPUS, rel);
-  const source = { fileName: file, text: readFileSync(file, 'utf8') };
-  const r = analyze(source, options);
-  sources.set(r, source);
-  return r;
-}
-
-/** The engine behind a report of run(), for looking inside. */
-function engine(r: AnalysisReport) {
-  return engineOf(sources.get(r)!, r);
+  return analyzed({ fileName: file, text: readFileSync(file, 'utf8') }, options);
 }
 
 function layer(r: AnalysisReport, id: string) {

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { analyze, type AnalysisReport } from '../../src/core';
 import { gcd, PjreddieReorgRule, TapSink } from '../../src/core/analysis/axisRules';
 import { ModelAnalysis } from '../../src/core/analysis/modelAnalysis';
-import { engineOf } from '../support/engine';
+import { analyzed, engine } from '../support/engine';
 import { parseCfg } from '../../src/core/formats/darknet/cfg';
 import { darknetReader } from '../../src/core/formats/darknet/reader';
 import type { ModelGraph } from '../../src/core/graph/ir';
@@ -17,18 +17,8 @@ function read(text: string, dialect: 'auto' | 'pjreddie' | 'alexeyab' = 'auto'):
   return { graph: r.models[0]!, messages: r.findings.map((f) => f.message) };
 }
 
-const sources = new WeakMap<AnalysisReport, { fileName: string; text: string }>();
-
 function run(text: string, input?: number): AnalysisReport {
-  const source = { fileName: 'test.cfg', text };
-  const r = analyze(source, input ? { input } : {});
-  sources.set(r, source);
-  return r;
-}
-
-/** The engine behind a report of run(). */
-function engine(r: AnalysisReport) {
-  return engineOf(sources.get(r)!, r);
+  return analyzed({ fileName: 'test.cfg', text }, input ? { input } : {});
 }
 
 function sizes(r: AnalysisReport): Record<string, number[] | null> {

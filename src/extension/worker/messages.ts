@@ -4,6 +4,7 @@
  * maps that travel as transferables.
  */
 import type { AnalysisReport, Finding, LayerMetrics, MapMetric, PadMode } from '../../core';
+import type { MapResult } from '../engineService';
 
 /** What the worker needs to analyse a document. */
 export interface AnalysisSettings {
@@ -37,15 +38,8 @@ export type WorkerRequest =
   | { kind: 'forget'; id: number; key: string }
   | { kind: 'readers'; id: number };
 
-export interface MapPayload {
-  layers: string[];
-  metric: MapMetric;
-  shape: number[];
-  values: Float64Array;
-  peakLog10: number | null;
-  metrics: LayerMetrics | null;
-  field?: { lo: number[]; hi: number[] };
-}
+/** A map as the engine service hands it on (engineService.ts), a transferable Float64Array inside. */
+export type MapPayload = MapResult;
 
 export type WorkerResponse =
   /** the document is no model file any reader claims */
