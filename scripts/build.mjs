@@ -15,7 +15,8 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] }),
   build({ ...common, entryPoints: ['src/extension/worker/analysisWorker.ts'], outfile: 'dist/worker.js', platform: 'node', format: 'cjs' }),
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' } }),
-  build({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife' }),
+  // The panel's script is minified: the webview parses it on every first paint.
+  build({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', minify: true }),
 ]);
 if (hostTests) {
   // Each test file its own bundle, loaded by out/host/index.js (mocha inside the extension host).
