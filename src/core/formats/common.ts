@@ -28,3 +28,15 @@ export function optionValue(options: Readonly<Record<string, string>>, option: R
   if (v !== undefined && (!option.values || option.values.includes(v))) return v;
   return option.default;
 }
+
+/**
+ * An id not yet in `taken` (which it then holds): the wanted one, else
+ * `wanted#2`, `wanted#3`... Formats that name layers (Caffe, Keras, ONNX)
+ * may repeat a name; ids must not.
+ */
+export function uniqueId(taken: Set<string>, wanted: string): string {
+  let id = wanted;
+  for (let k = 2; taken.has(id); k++) id = `${wanted}#${k}`;
+  taken.add(id);
+  return id;
+}

@@ -1,6 +1,6 @@
 import { finding, type Finding } from '../../graph/finding';
 import type { LayerNode, LayerOp, ModelGraph, RangeRole, RoleRanges, SourceRange, Window } from '../../graph/ir';
-import { baseName, optionValue, sourceText } from '../common';
+import { baseName, optionValue, sourceText, uniqueId } from '../common';
 import type { ModelReader, ModelSource, ReadContext, ReaderOption, ReadResult } from '../reader';
 import { CAFFE_TYPES, CAFFE_V1_TYPES, type CaffeKind } from './layers';
 import { isMessage, parsePrototext, Pt, type PtField } from './prototext';
@@ -159,16 +159,9 @@ function readCaffe(source: ModelSource, context: ReadContext): ReadResult {
   let imageInput: ImageInput | null = null;
   let inputNodeId: string | null = null;
 
-  const uniqueId = (wanted: string, range: SourceRange | null): string => {
-    if (!ids.has(wanted)) {
-      ids.add(wanted);
-      return wanted;
-    }
-    let k = 2;
-    while (ids.has(`${wanted}#${k}`)) k++;
-    const id = `${wanted}#${k}`;
-    findings.push(finding('RFL100', `Layer name "${wanted}" is used twice; the second is called "${id}" here.`, range, id));
-    ids.add(id);
+  const layerId = (wanted: string, range: SourceRange | null): string => {
+    const id = uniqueId(ids, wanted);
+    if (id !== wanted) findings.push(finding('RFL100', `Layer name "${wanted}" is used twice; the second is called "${id}" here.`, range, id));
     return id;
   };
 
@@ -183,7 +176,7 @@ function readCaffe(source: ModelSource, context: ReadContext): ReadResult {
     if (inputShapes[k]) dims = inputShapes[k]!.numbers('dim');
     else if (inputDims.length >= 4 * (k + 1)) dims = inputDims.slice(4 * k, 4 * k + 4);
     if (inputNodeId === null) {
-      const id = uniqueId(blob, f.range);
+      const id = layerId(blob, f.range);
       imageInput = dims ? inputFromDims(dims) : { dims: null, spatial: null };
       inputNodeId = id;
       const dimFields = inputShapes[k] ? inputShapes[k]!.all('dim') : root.all('input_dim').slice(4 * k, 4 * k + 4);
@@ -221,7 +214,7 @@ function readCaffe(source: ModelSource, context: ReadContext): ReadResult {
     const type = CAFFE_V1_TYPES[rawType] ?? rawType;
     const name = layer.string('name') ?? `${type || 'layer'}_${def.index}`;
     const origin = def.field.range;
-    const id = uniqueId(name, layer.range('name') ?? origin);
+    const id = layerId(name, layer.range('name') ?? origin);
     const bottoms = layer.strings('bottom');
     const tops = layer.strings('top');
     const kind: CaffeKind | undefined = CAFFE_TYPES[type] ?? (type === 'Python' && bottoms.length === 0 ? 'input' : undefined);
@@ -291,7 +284,7 @@ function readCaffe(source: ModelSource, context: ReadContext): ReadResult {
     findings.push(
       finding('RFL100', 'No input: the file has no input/input_dim, Input or data layer. A 2-D input is assumed.', null, null),
     );
-    const id = uniqueId('input', null);
+    const id = layerId('input', null);
     nodes.unshift({ id, name: 'input', type: 'input', inputs: [], spec: { op: 'input', shape: null }, origin: null });
     inputNodeId = id;
   }

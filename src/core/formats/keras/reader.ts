@@ -10,7 +10,7 @@ import { getNodeValue, parseTree, printParseErrorCode, type Node as JsonNode, ty
 import { finding, type Finding } from '../../graph/finding';
 import type { LayerNode, LayerOp, ModelGraph, Padding, SourceRange } from '../../graph/ir';
 import { LineIndex } from '../../graph/text';
-import { baseName } from '../common';
+import { baseName, uniqueId } from '../common';
 import type { ModelReader, ModelSource, ReadResult } from '../reader';
 import { KERAS_LAYERS, type KerasLayerInfo } from './layers';
 
@@ -75,15 +75,8 @@ class KerasRead {
   }
 
   uniqueId(wanted: string, at: JsonNode | undefined): string {
-    if (!this.ids.has(wanted)) {
-      this.ids.add(wanted);
-      return wanted;
-    }
-    let k = 2;
-    while (this.ids.has(`${wanted}#${k}`)) k++;
-    const id = `${wanted}#${k}`;
-    this.note(`Two layers are named ${wanted}; Keras requires unique names. This one is ${id}.`, at, id);
-    this.ids.add(id);
+    const id = uniqueId(this.ids, wanted);
+    if (id !== wanted) this.note(`Two layers are named ${wanted}; Keras requires unique names. This one is ${id}.`, at, id);
     return id;
   }
 

@@ -23,7 +23,7 @@
  */
 import { finding, type Finding } from '../../graph/finding';
 import type { LayerNode, LayerOp, ModelGraph, PadMode, Window } from '../../graph/ir';
-import { baseName } from '../common';
+import { baseName, uniqueId } from '../common';
 import type { ModelReader, ModelSource, ReadContext, ReadResult } from '../reader';
 import { Attrs, decodeModel, elementCount, tensorRefOf, tensorValues, type GraphData, type TensorRef, type ValueInfo } from './decode';
 import { CONV_OPS, GLOBAL_POOL_OPS, MERGE_OPS, PAD_MODE, POINTWISE_OPS, POOL_OPS, REDUCE_OPS, SHAPE_ONLY_OPS, SOFTMAX_OPS, STAT_NORM_OPS } from './layers';
@@ -266,15 +266,7 @@ class OnnxGraphReader {
   }
 
   private uniqueId(wanted: string): string {
-    if (!this.ids.has(wanted)) {
-      this.ids.add(wanted);
-      return wanted;
-    }
-    let k = 2;
-    while (this.ids.has(`${wanted}#${k}`)) k++;
-    const id = `${wanted}#${k}`;
-    this.ids.add(id);
-    return id;
+    return uniqueId(this.ids, wanted);
   }
 
   /** Nodes in an order where each comes after the producers of its inputs (Kahn's algorithm; files need not be sorted). */
