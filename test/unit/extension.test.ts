@@ -47,10 +47,13 @@ describe('extension settings', () => {
     }
   });
 
-  it('activation is per language and command, never "*"; untrusted and virtual workspaces supported', () => {
+  it('activation is per language, command and model-file presence, never "*"; untrusted and virtual workspaces supported', () => {
     const events: string[] = manifest.activationEvents;
     assert.ok(!events.includes('*') && !events.some((e) => e.startsWith('onStartupFinished')));
     for (const lang of ['darknet', 'prototxt', 'python', 'yaml', 'json']) assert.ok(events.includes(`onLanguage:${lang}`), lang);
+    // the workspace pass fills the Problems panel at start-up when the workspace holds files only models use
+    for (const ext of ['cfg', 'prototxt', 'onnx', 'keras']) assert.ok(events.includes(`workspaceContains:**/*.${ext}`), ext);
+    assert.ok(!events.some((e) => /^workspaceContains:.*\.(py|json|ya?ml)$/.test(e)), 'not every Python/JSON/YAML workspace');
     assert.deepEqual(manifest.capabilities, { untrustedWorkspaces: { supported: true }, virtualWorkspaces: true });
     const langs = manifest.contributes.languages.map((l: { id: string }) => l.id);
     assert.deepEqual(langs, ['darknet', 'prototxt']);
