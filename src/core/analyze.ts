@@ -167,18 +167,9 @@ class AnalysedModel implements ModelHandle {
     }
   }
 
-  /** What-if analyses by padding mode, kept: their tap matrices and maps are cached inside them. */
-  private readonly padded = new Map<PadMode, ModelAnalysis>();
-
   private analysisFor(padding: PadMode | undefined): ModelAnalysis | Refusal {
     const base = this.usable();
-    if (isRefusal(base) || !padding) return base;
-    let a = this.padded.get(padding);
-    if (!a) {
-      a = base.withPadding({ padModeOverride: padding });
-      this.padded.set(padding, a);
-    }
-    return a;
+    return isRefusal(base) ? base : base.withPadding(padding);
   }
 
   map(target: 'outputs' | string | string[], metric: MapMetric, options: MapOptions = {}): InfluenceMap | Refusal {

@@ -182,6 +182,22 @@ describe('Receptive Field Lens in VS Code', function () {
     }
   });
 
+  it('RFL002 quick fixes (PyTorch): padding_mode replicate or reflect in every padding call removes the finding', async () => {
+    const uri = ws('fixes', 'padding.py');
+    for (const mode of ['replicate', 'reflect']) {
+      const { doc } = await openModel(uri);
+      await waitFor('RFL002', () => diagnostics(uri).some((x) => codeOf(x) === 'RFL002'));
+      const d = diagnostics(uri).find((x) => codeOf(x) === 'RFL002')!;
+      const titles = (await quickFixes(uri, d)).map((a) => a.title);
+      assert.ok(titles.some((t) => t.startsWith("Pad with 'replicate': padding_mode in 5 calls")) && titles.some((t) => t.startsWith("Pad with 'reflect'")), titles.join(' | '));
+      await applyFix(uri, 'RFL002', new RegExp(`Pad with '${mode}'`));
+      assert.equal(doc.getText().split(`padding_mode='${mode}'`).length - 1, 5);
+      await sleep(300);
+      assert.ok(!diagnostics(uri).some((x) => codeOf(x) === 'RFL002'), diagnostics(uri).map(codeOf).join());
+      await restore(uri);
+    }
+  });
+
   it('a severity setting changes the diagnostic; "Disable in settings" removes it', async () => {
     await openModel(BLIND);
     await setSetting('severity', { RFL004: 'error' });

@@ -237,3 +237,55 @@ describe('python reader: a file being edited', () => {
     assert.equal(layer(r, 'features.30').op, 'pool');
   });
 });
+
+/** Applies non-overlapping edits (line/character positions) to a text, last first. */
+function applyEdits(text: string, edits: { range: { start: { line: number; character: number }; end: { line: number; character: number } }; newText: string }[]): string {
+  const lines = text.split('\n');
+  const offset = (p: { line: number; character: number }) => lines.slice(0, p.line).reduce((n, l) => n + l.length + 1, 0) + p.character;
+  const sorted = edits.map((e) => ({ from: offset(e.range.start), to: offset(e.range.end), text: e.newText })).sort((a, b) => b.from - a.from);
+  let out = text;
+  for (const e of sorted) out = out.slice(0, e.from) + e.text + out.slice(e.to);
+  return out;
+}
+
+describe('python reader: RFL002 quick fix "pad with replicate/reflect"', () => {
+  const file = resolve(FIX, 'padding_fix.py');
+  const text = readFileSync(file, 'utf8');
+
+  it('offers both modes, one edit per call site (the helper and the list comprehension count once), and each removes the finding', () => {
+    const r = analyze({ fileName: file, text }, { files: fsFiles });
+    const f = r.findings.find((x) => x.code === 'RFL002');
+    assert.ok(f, r.findings.map((x) => x.code).join(','));
+    assert.deepEqual(
+      f!.fixes!.map((x) => x.title.replace(/ \(edge ratio.*/, '')),
+      ["Pad with 'replicate': padding_mode in 5 calls", "Pad with 'reflect': padding_mode in 5 calls"],
+    );
+    const graph = readerFor({ fileName: file, text })!.read({ fileName: file, text }, { options: {}, files: fsFiles }).models[0]!;
+    for (const [k, mode] of (['replicate', 'reflect'] as const).entries()) {
+      const fixed = applyEdits(text, f!.fixes![k]!.edits);
+      // the stated mode is replaced, the others gain an argument (after a trailing comma too)
+      assert.equal(fixed.split(`padding_mode='${mode}'`).length - 1, 5);
+      assert.ok(!fixed.includes("padding_mode='zeros'"));
+      assert.ok(fixed.includes(`bias=False, padding_mode='${mode}',)`));
+      const after = openModel({ fileName: file, text: fixed }, { files: fsFiles });
+      assert.deepEqual(after.report.findings.concat(after.mapFindings()).filter((x) => x.code === 'RFL002' || x.code === 'RFL100'), []);
+      // the edited model's map is the brute-force map of the original model with every convolution padded in that mode
+      const map = after.map('outputs', 'paths');
+      assert.ok(!isRefusal(map));
+      const ref = refMaps(graph, [16, 16], graph.outputs, mode).paths;
+      const peak = Math.max(...ref);
+      ref.forEach((v, i) => assert.ok(Math.abs(v / peak - map.values[i]!) < 1e-9, `pixel ${i}`));
+    }
+  });
+
+  it('is not offered when a padding module or a call with **kwargs pads too (the edit would not be the what-if)', () => {
+    const withPadModule = text.replace("self.d = nn.Conv2d(32, 32, 3, padding=1)", "self.d = nn.Sequential(nn.ZeroPad2d(1), nn.Conv2d(32, 32, 3))");
+    const withKwargs = text.replace("self.d = nn.Conv2d(32, 32, 3, padding=1)", "self.d = nn.Conv2d(32, 32, 3, **dict(padding=1))");
+    for (const t of [withPadModule, withKwargs]) {
+      assert.notEqual(t, text);
+      const f = analyze({ fileName: file, text: t }, { files: fsFiles }).findings.find((x) => x.code === 'RFL002');
+      assert.ok(f);
+      assert.equal(f!.fixes, undefined);
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import type { ModelGraph } from '../graph/ir';
+import type { ModelGraph, PadMode } from '../graph/ir';
 import { product } from '../graph/shape';
 import { WorkLimitError } from './limits';
 import { opOf } from './ops';
@@ -54,10 +54,22 @@ export class ModelAnalysis {
     return this.fieldCache;
   }
 
-  /** The same model with another padding mode on every convolution (the what-if). */
-  withPadding(options: GeometryOptions): ModelAnalysis {
-    if (options.padModeOverride === this.options.padModeOverride) return this;
-    return new ModelAnalysis(this.graph, this.input, options);
+  /** What-if analyses by padding mode, kept: their tap matrices and maps are cached inside them. */
+  private readonly whatIfs = new Map<PadMode, ModelAnalysis>();
+
+  /**
+   * The same model with another padding mode on every convolution (the
+   * what-if), built once per mode: the panel's remedies, the depth profile and
+   * RFL002's quick fixes share it.
+   */
+  withPadding(mode: PadMode | undefined): ModelAnalysis {
+    if (mode === undefined || mode === this.options.padModeOverride) return this;
+    let a = this.whatIfs.get(mode);
+    if (!a) {
+      a = new ModelAnalysis(this.graph, this.input, { ...this.options, padModeOverride: mode });
+      this.whatIfs.set(mode, a);
+    }
+    return a;
   }
 
   /** Fields of every unit in real input pixels (for coverage); throws WorkLimitError like `fields`. */

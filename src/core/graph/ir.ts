@@ -175,6 +175,21 @@ export interface LayerNode {
    * written for every axis (`size=3`, `kernel_size: 3`, `'input'` sizes per axis).
    */
   valueRanges?: RoleRanges;
+  /** Where a quick fix writes this layer's padding mode, when the format can state one (see PadModeSlot). */
+  padModeSlot?: PadModeSlot;
+}
+
+/**
+ * How a quick fix changes a layer's padding mode: replace `range` with
+ * `prefix` + the format's spelling of the mode. When the file states the mode
+ * `range` is its value and `prefix` empty; otherwise `range` is empty, where
+ * the argument is inserted (`, padding_mode=` after the last argument).
+ */
+export interface PadModeSlot {
+  range: SourceRange;
+  prefix: string;
+  /** the format's text for each mode it supports (PyTorch: `'replicate'`) */
+  values: Partial<Record<PadMode, string>>;
 }
 
 export interface ModelGraph {

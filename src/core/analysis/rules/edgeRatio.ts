@@ -1,6 +1,7 @@
 /** RFL002: border pixels reach the last spatial layers through far fewer paths than the best-served pixel. */
-import { finding, type Finding } from '../../graph/finding';
-import { rangeOfRole } from '../../graph/ir';
+import { finding, type Finding, type FindingFix, type TextEdit } from '../../graph/finding';
+import { nodeWindow, rangeOfRole, type PadMode } from '../../graph/ir';
+import { WorkLimitError } from '../limits';
 import { numberText, percentText } from '../../graph/display';
 import type { NodeGeometry } from '../geometry';
 import { pathMetrics } from '../metrics';
@@ -120,10 +121,55 @@ function edgeFinding(analysis: ModelAnalysis, finals: string[], threshold: numbe
     firstBelow: at?.node.id ?? null,
     ratios: [...ratios.entries()].sort((x, y) => x[0] - y[0]).map(([i, r]) => ({ layer: chain[i]!, edgeRatio: r })),
   };
+  const fixes = paddingModeFixes(analysis, finals, threshold, final.edgeRatio);
+  if (fixes.length) f.fixes = fixes;
   if (at && finalNode && at.node.id !== finalNode.id) {
     f.related = [{ range: rangeOfRole(finalNode), layer: finalNode.id, message: `edge ratio ${numberText(final.edgeRatio)} at ${finalNode.name}, the last spatial layer` }];
   }
   return f;
+}
+
+
+/** The padding modes a quick fix offers: the two that copy border pixels (circular wraps the image around, rarely what is meant). */
+const REMEDY_MODES: readonly PadMode[] = ['replicate', 'reflect'];
+
+/**
+ * "Pad with 'replicate'": one edit per convolution that pads. Offered only
+ * when every padding convolution has a slot for its mode (so the edit changes
+ * exactly what the what-if analysis changes: no padding module or convolution
+ * out of reach is left behind) and only for modes whose what-if clears the
+ * threshold, so applying the fix removes the finding.
+ */
+function paddingModeFixes(analysis: ModelAnalysis, finals: string[], threshold: number, ratio: number): FindingFix[] {
+  const padded = analysis.geometry.nodes.filter((g) => g.node.spec.op === 'conv' && [...(g.padBefore ?? []), ...(g.padAfter ?? [])].some((p) => p > 0));
+  if (padded.length === 0 || padded.some((g) => !g.node.padModeSlot)) return [];
+  const fixes: FindingFix[] = [];
+  for (const mode of REMEDY_MODES) {
+    const edits = new Map<string, TextEdit>();
+    for (const g of padded) {
+      const slot = g.node.padModeSlot!;
+      const text = slot.values[mode];
+      if (text === undefined) return fixes;
+      if (nodeWindow(g.node)?.padMode === mode) continue;
+      const r = slot.range;
+      // a helper function's convolution builds many layers from one call: one edit
+      edits.set(`${r.start.line}:${r.start.character}:${r.end.line}:${r.end.character}`, { range: r, newText: slot.prefix + text });
+    }
+    if (edits.size === 0) continue;
+    let after: number | null;
+    try {
+      after = pathMetrics(analysis.withPadding(mode).pathMap(finals)).edgeRatio;
+    } catch (e) {
+      if (e instanceof WorkLimitError) continue;
+      throw e;
+    }
+    if (after === null || after < threshold) continue;
+    fixes.push({
+      title: `Pad with '${mode}': padding_mode in ${edits.size === 1 ? 'one call' : `${edits.size} calls`} (edge ratio ${numberText(ratio)} → ${numberText(after)})`,
+      edits: [...edits.values()],
+    });
+  }
+  return fixes;
 }
 
 

@@ -4,7 +4,7 @@
  * containers, and what calling a layer or a functional op on a tensor adds to
  * the traced graph.
  */
-import type { LayerOp, Padding, PadMode, SourceRange, Window } from '../../graph/ir';
+import type { LayerOp, Padding, PadMode, PadModeSlot, SourceRange, Window } from '../../graph/ir';
 import { Interp } from './interp';
 import { TORCH_LAYERS, TORCH_POINTWISE, FUNCTIONAL_POINTWISE, type TorchLayerDef } from './torchTable';
 import { TraceLimit, type Tracer } from './trace';
@@ -154,12 +154,21 @@ export function installTorch(interp: Interp, state: TorchState): void {
     const top = interp.callStack[interp.callStack.length - 1];
     const argRanges = new Map<string | number, SourceRange>();
     let typeRange: SourceRange | null = null;
+    let argsEnd: SourceRange['end'] | null = null;
     if (top && top.ctx === interp.mainCtx && top.node === site.node) {
       for (const [k, n] of top.argNodes) argRanges.set(k, top.ctx.lines.range(n.from, n.to));
       const callee = top.node.firstChild;
       if (callee) typeRange = top.ctx.lines.range(callee.from, callee.to);
+      const argList = callee?.nextSibling;
+      let last: { to: number } | null = null;
+      let splat = false;
+      for (let c = argList?.firstChild ?? null; c; c = c.nextSibling) {
+        if (c.name === '*' || c.name === '**') splat = true;
+        else if (c.name !== '(' && c.name !== ')' && c.name !== ',') last = c;
+      }
+      if (last && !splat) argsEnd = top.ctx.lines.positionAt(last.to);
     }
-    const native: NativeLayer = { type: name, lib: 'torch', args, kwargs, range: obj.range ?? interp.rangeOf(site.node, site.module), argRanges, typeRange };
+    const native: NativeLayer = { type: name, lib: 'torch', args, kwargs, range: obj.range ?? interp.rangeOf(site.node, site.module), argRanges, typeRange, argsEnd };
     obj.native = native;
     if (name === 'Sequential') {
       if (args.length === 1 && args[0]!.k === 'dict') {
@@ -381,6 +390,16 @@ export function installTorch(interp: Interp, state: TorchState): void {
     }
     if (native.typeRange) ranges.type = native.typeRange;
     return { ranges, valueRanges };
+  };
+
+  /** Where a quick fix writes a convolution's padding_mode: its value when given, else a new last argument. */
+  const padModeSlotOf = (native: NativeLayer, def: TorchLayerDef, valueRanges: Record<string, SourceRange>): PadModeSlot | undefined => {
+    if (def.kind !== 'conv' || !def.sig.includes('padding_mode')) return undefined;
+    const values = { zeros: "'zeros'", reflect: "'reflect'", replicate: "'replicate'", circular: "'circular'" };
+    const given = valueRanges.padMode;
+    if (given) return { range: given, prefix: '', values };
+    if (!native.argsEnd) return undefined;
+    return { range: { start: native.argsEnd, end: native.argsEnd }, prefix: ', padding_mode=', values };
   };
 
   const namedArgRange = (native: NativeLayer, def: TorchLayerDef, name: string): SourceRange | null => {
@@ -641,7 +660,7 @@ export function installTorch(interp: Interp, state: TorchState): void {
     const def: TorchLayerDef = TORCH_LAYERS[type] ?? { kind: 'pointwise', sig: [] };
     const r = rank();
     const { ranges, valueRanges } = rangesOf(native, def);
-    const info = { type, origin: native.range, ranges, valueRanges };
+    const info = { type, origin: native.range, ranges, valueRanges, padModeSlot: padModeSlotOf(native, def, valueRanges) };
     const t = tracer()!;
     const id = t.freshId(base);
     if (def.kind === 'attention' || def.kind === 'transformer') {

@@ -11,7 +11,7 @@
  * `layer4.2`) adds an identity node under its own path at its output, so the
  * field "at layer4" is a layer of the graph.
  */
-import type { LayerNode, LayerOp, SourceRange } from '../../graph/ir';
+import type { LayerNode, LayerOp, PadModeSlot, SourceRange } from '../../graph/ir';
 import type { TensorValue } from './values';
 
 export class Tracer {
@@ -64,7 +64,7 @@ export class Tracer {
     id: string,
     spec: LayerOp,
     inputs: string[],
-    info: { name?: string; type: string; origin: SourceRange | null; ranges?: Record<string, SourceRange>; valueRanges?: Record<string, SourceRange> },
+    info: { name?: string; type: string; origin: SourceRange | null; ranges?: Record<string, SourceRange>; valueRanges?: Record<string, SourceRange>; padModeSlot?: PadModeSlot },
     spatial = true,
     layout: TensorValue['layout'] = 'nchw',
   ): TensorValue {
@@ -79,6 +79,7 @@ export class Tracer {
     };
     if (info.ranges && Object.keys(info.ranges).length) node.ranges = info.ranges;
     if (info.valueRanges && Object.keys(info.valueRanges).length) node.valueRanges = info.valueRanges;
+    if (info.padModeSlot) node.padModeSlot = info.padModeSlot;
     this.nodes.push(node);
     return { k: 'tensor', node: id, spatial, layout };
   }

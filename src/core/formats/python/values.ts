@@ -211,6 +211,8 @@ export interface NativeLayer {
   argRanges: Map<string | number, SourceRange>;
   /** the callee's range (the type token) */
   typeRange: SourceRange | null;
+  /** end of the call's last argument in the main file, where a quick fix may add one; null with `*`/`**` arguments (they may hold it) */
+  argsEnd?: SourceRange['end'] | null;
   /** resolved by class name through an object that could not be resolved */
   byName?: boolean;
 }
