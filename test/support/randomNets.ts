@@ -174,9 +174,15 @@ export function buildFromRecipe(recipe: Recipe, maxElements = recipe.rank === 1 
       case 7: {
         const s = shapes();
         const sizes = s.get(last)!.size;
-        // Crop to a reference layer's size (Caffe) or to given sizes; some axes kept.
+        // Crop to a reference layer's size (Caffe), to given sizes, or by margins (Keras Cropping2D); some axes kept.
         const ref = nodes.find((n) => n.id !== last && s.get(n.id)!.spatial && s.get(n.id)!.size.every((x, a) => x <= sizes[a]!));
         const useRef = ref && r[9]! % 2 === 0;
+        if (!useRef && r[11]! % 3 === 0) {
+          const offset = sizes.map((n, a) => r[4 + a]! % n);
+          const size = sizes.map((n, a) => ({ trimEnd: r[1 + a]! % (n - offset[a]!) }));
+          tryAdd({ op: 'crop', offset, size }, [last]);
+          break;
+        }
         const size = sizes.map((n, a) => (useRef ? ('reference' as const) : r[10]! % 4 === a ? ('keep' as const) : 1 + (r[1 + a]! % n)));
         const target = size.map((v, a) => (v === 'reference' ? s.get(ref!.id)!.size[a]! : v === 'keep' ? sizes[a]! : v));
         const offset = sizes.map((n, a) => r[4 + a]! % (n - target[a]! + 1));

@@ -113,7 +113,9 @@ export function refShapes(graph: ModelGraph, input: number[]): Map<string, RefNo
     else if (s.op === 'pixelShuffle') r = { size: src!.size.map((n, a) => n * s.factor[a]!), spatial: src!.spatial };
     else if (s.op === 'crop') {
       r = {
-        size: s.size.map((v, a) => (v === 'reference' ? ins[1]!.size[a]! : v === 'keep' ? src!.size[a]! : v)),
+        size: s.size.map((v, a) =>
+          v === 'reference' ? ins[1]!.size[a]! : v === 'keep' ? src!.size[a]! : typeof v === 'object' ? src!.size[a]! - (s.offset === 'center' ? 0 : s.offset[a]!) - v.trimEnd : v,
+        ),
         spatial: src!.spatial,
       };
     } else if (s.op === 'add' || s.op === 'mul' || s.op === 'concat') {

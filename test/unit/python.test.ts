@@ -289,3 +289,37 @@ describe('python reader: RFL002 quick fix "pad with replicate/reflect"', () => {
     }
   });
 });
+
+describe('python reader: crops by margins', () => {
+  it('Keras Cropping2D ((top, bottom), (left, right)) cuts both ends; PyTorch F.pad with negative pads too', () => {
+    // 32x32 input; rows: cut 2 at the top, 1 at the bottom -> 29, first row kept is 2;
+    // columns: 3 at the left, 0 at the right -> 29, first column 3. A 3x3 valid conv: 27x27, field 3, start (3, 4).
+    const keras = [
+      'from tensorflow import keras',
+      'from tensorflow.keras import layers',
+      'model = keras.Sequential([keras.Input(shape=(32, 32, 3)), layers.Cropping2D(((2, 1), (3, 0)), name="crop"), layers.Conv2D(8, 3, name="conv")])',
+    ].join('\n');
+    const k = analyze({ fileName: 'crop_keras.py', text: keras }, { findings: 'none' });
+    assert.deepEqual(unresolved(k), []);
+    assert.deepEqual(layer(k, 'crop').output, [29, 29]);
+    assert.deepEqual(layer(k, 'crop').rf, { size: [1, 1], jump: [1, 1], start: [2, 3] });
+    assert.deepEqual(layer(k, 'conv').output, [27, 27]);
+    assert.deepEqual(layer(k, 'conv').rf, { size: [3, 3], jump: [1, 1], start: [3, 4] });
+    // PyTorch lists the last axis first: (left, right, top, bottom) = (-3, 0, -2, -1), the same crop
+    const torch = [
+      'import torch.nn as nn',
+      'import torch.nn.functional as F',
+      'class Net(nn.Module):',
+      '    def __init__(self):',
+      '        super().__init__()',
+      '        self.conv = nn.Conv2d(3, 8, 3)',
+      '    def forward(self, x):',
+      '        return self.conv(F.pad(x, (-3, 0, -2, -1)))',
+      '# rflens: input 32x32',
+    ].join('\n');
+    const t = analyze({ fileName: 'crop_torch.py', text: torch }, { findings: 'none' });
+    assert.deepEqual(unresolved(t), []);
+    assert.deepEqual(layer(t, 'conv').output, [27, 27]);
+    assert.deepEqual(layer(t, 'conv').rf, { size: [3, 3], jump: [1, 1], start: [3, 4] });
+  });
+});

@@ -17,6 +17,9 @@ export interface SourceRange {
   end: Position;
 }
 
+/** One axis of a crop's output size (see the crop op). */
+export type CropSize = number | 'reference' | 'keep' | { trimEnd: number };
+
 export type PadMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 export const PAD_MODES: readonly PadMode[] = ['zeros', 'reflect', 'replicate', 'circular'];
 
@@ -110,9 +113,11 @@ export type LayerOp =
       offset: number[] | 'center';
       /**
        * Output size per axis: a number, 'reference' for the size of the second
-       * input (Caffe Crop's reference blob) or 'keep' for the input's own size.
+       * input (Caffe Crop's reference blob), 'keep' for the input's own size, or
+       * what is left after cutting `offset` at the start and `trimEnd` at the
+       * end (Keras Cropping2D, PyTorch's negative F.pad).
        */
-      size: Array<number | 'reference' | 'keep'>;
+      size: CropSize[];
     }
   | {
       op: 'add' | 'mul' | 'concat';

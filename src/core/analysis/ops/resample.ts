@@ -98,7 +98,11 @@ export const cropOp: OpDefinition<SpecOf<'crop'>> = {
         if (!ref) return ctx.fail(`${node.name}: the crop takes its size from a second input, which is missing.`);
         size.push(ref.size[a]!);
       } else if (s === 'keep' || s === undefined) size.push(src.size[a]!);
-      else size.push(s);
+      else if (typeof s === 'object') {
+        const o = spec.offset === 'center' ? 0 : spec.offset[a]!;
+        size.push(src.size[a]! - o - s.trimEnd);
+        if (size[a]! <= 0) return ctx.fail(`${node.name}: cutting ${o} and ${s.trimEnd} pixels leaves nothing of the ${sizeText(src.size)} input.`);
+      } else size.push(s);
     }
     const offset = size.map((n, a) => (spec.offset === 'center' ? Math.trunc((src.size[a]! - n) / 2) : spec.offset[a]!));
     if (offset.some((o, a) => o < 0 || o + size[a]! > src.size[a]!)) {

@@ -1,5 +1,5 @@
 import { finding, type Finding } from '../../graph/finding';
-import type { LayerNode, LayerOp, ModelGraph, RangeRole, RoleRanges, SourceRange, Window } from '../../graph/ir';
+import type { CropSize, LayerNode, LayerOp, ModelGraph, RangeRole, RoleRanges, SourceRange, Window } from '../../graph/ir';
 import { baseName, optionValue, sourceText, uniqueId } from '../common';
 import type { ModelReader, ModelSource, ReadContext, ReaderOption, ReadResult } from '../reader';
 import { CAFFE_TYPES, CAFFE_V1_TYPES, type CaffeKind } from './layers';
@@ -453,7 +453,7 @@ function buildSpec(
       if (inputs.length < 2) return unresolved('Crop needs two bottoms: the blob to crop and the reference.');
       const firstSpatial = 2;
       const offset: number[] = [];
-      const size: Array<number | 'reference' | 'keep'> = [];
+      const size: CropSize[] = [];
       for (let a = 0; a < rank; a++) {
         const blobAxis = firstSpatial + a;
         if (blobAxis < axis) {

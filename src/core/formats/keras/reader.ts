@@ -239,10 +239,7 @@ function layerSpec(r: KerasRead, cls: string, info: KerasLayerInfo, cfg: JsonNod
       const m = r.margins(c('cropping'), rank, 'cropping', at('cropping'), id, 0);
       if (!m) return { op: 'unknown', reason: 'unreadable cropping' };
       if ([...m.before, ...m.after].some((x) => x < 0)) return unresolved('negative cropping', 'cropping');
-      // Margins to cut off: output unit o reads input o + before, exactly what a 1x1 stride-1
-      // transposed convolution with that padding computes (the IR's crop needs a fixed size).
-      const ones = new Array<number>(rank).fill(1);
-      return { op: 'convtranspose', sliding: { kernel: ones, stride: ones.slice(), dilation: ones.slice(), padding: { kind: 'explicit', before: m.before, after: m.after }, padMode: 'zeros', ceil: false }, outputPadding: new Array<number>(rank).fill(0) };
+      return { op: 'crop', offset: m.before, size: m.after.map((trimEnd) => ({ trimEnd })) };
     }
     case 'centerCrop': {
       const h = c('height');

@@ -147,6 +147,7 @@ export class KerasState {
     const t = this.tracer;
     let layers: Value[] = [];
     let statedShape: number[] | null = null;
+    let inputName: string | null = null;
     if (n === 'Sequential') {
       const l = model.attrs.get('__layers__');
       layers = l && isSeq(l) ? l.items.slice() : [];
@@ -156,7 +157,12 @@ export class KerasState {
         if (is && isSeq(is)) statedShape = is.items.slice(0, -1).map((x) => numOf(x) ?? -1);
         if (first.native.type === 'InputLayer') layers.shift();
       }
-      if (first && first.k === 'tensor') layers.shift();
+      // Keras 3's idiom: Sequential([keras.Input(shape=...), ...]) states the input size through the Input
+      if (first && first.k === 'tensor') {
+        statedShape = this.inputShapes.get(first.node)?.shape ?? null;
+        inputName = first.node;
+        layers.shift();
+      }
     }
     const rankFrom = (objs: Value[]): number => {
       for (const o of objs) if (o.k === 'object' && o.native) {
@@ -166,8 +172,8 @@ export class KerasState {
       return statedShape?.length ?? 2;
     };
     t.rank = n === 'Sequential' ? rankFrom(layers) : rankFrom([...model.attrs.values()]);
-    this.inputCount++;
-    const inputId = t.freshId(`input_${this.inputCount}`);
+    if (!inputName) this.inputCount++;
+    const inputId = t.freshId(inputName ?? `input_${this.inputCount}`);
     const x = t.add(inputId, { op: 'input', shape: null }, [], { type: 'Input', origin: c.range });
     x.layout = 'nhwc';
     this.inputShapes.set(inputId, { shape: statedShape, range: c.range });
@@ -357,8 +363,7 @@ export function installKeras(interp: Interp, state: KerasState): void {
         const v = p.get('cropping') ?? { k: 'num', v: 0, int: true };
         const c = pairs(v, r);
         if (!c) return fail('cropping not known');
-        if (c.some(([, after]) => after > 0)) report(native, 'cropping', `${native.type}: the rows cut at the end are not removed in the engine's crop (it keeps the size); fields and offsets are exact, the output is larger than Keras's by ${c.map((x) => x[1]).join('x')}.`, id);
-        return { op: 'crop', offset: c.map((x) => x[0]), size: new Array(r).fill('keep') };
+        return { op: 'crop', offset: c.map((x) => x[0]), size: c.map((x) => ({ trimEnd: x[1] })) };
       }
       case 'upsample': {
         const s = need('size', new Array<number>(r).fill(2));

@@ -531,7 +531,7 @@ export function installTorch(interp: Interp, state: TorchState): void {
 
   const padOp = (pads: { before: number[]; after: number[] }, mode: PadMode, r: number): LayerOp => {
     if (pads.before.some((x) => x < 0) || pads.after.some((x) => x < 0)) {
-      return { op: 'crop', offset: pads.before.map((b) => Math.max(0, -b)), size: new Array(r).fill('keep') };
+      return { op: 'crop', offset: pads.before.map((b) => Math.max(0, -b)), size: pads.after.map((x) => ({ trimEnd: Math.max(0, -x) })) };
     }
     return {
       op: 'conv',
