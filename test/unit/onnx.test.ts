@@ -11,9 +11,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { analyze, readerFor, type AnalysisReport, type AnalyzeOptions } from '../../src/core';
+import { analyze, isRefusal, openModel, readerFor, type AnalysisReport, type AnalyzeOptions } from '../../src/core';
 import { decodeModel, tensorValues } from '../../src/core/formats/onnx/decode';
-import { mapReshape, onnxNearestSource, onnxReader, readOnnxDetailed, resolveShape } from '../../src/core/formats/onnx/reader';
+import { mapReshape, onnxReader, readOnnxDetailed, resolveShape } from '../../src/core/formats/onnx/reader';
+import { onnxLinearTaps, onnxNearestSource } from '../support/onnxResize';
 import { buildModel, floats, int64s, node, weight, type ModelSpec } from '../support/onnxBuild';
 
 function run(spec: ModelSpec | Uint8Array, options: AnalyzeOptions = {}): AnalysisReport {
@@ -229,22 +230,51 @@ describe('ONNX reader: hand-derived fields', () => {
     assert.deepEqual(layer(old, 'up').output, [6, 9]);
   });
 
-  it('Resize nearest with a rule the engine does not have: the nearest rule and an RFL100 that says so', () => {
-    // 3 -> 7 with half_pixel and round_prefer_floor copies 0,0,1,1,1,2,2; floor(o*3/7) copies 0,0,0,1,1,2,2
+  it('Resize: every coordinate_transformation_mode and nearest_mode copies the pixels the specification gives, at any ratio', () => {
+    // 3 -> 7 with half_pixel and round_prefer_floor copies 0,0,1,1,1,2,2 (floor(o*3/7) would copy 0,0,0,1,1,2,2)
     assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map((o) => onnxNearestSource(o, 3, 7, null, 'half_pixel', 'round_prefer_floor')), [0, 0, 1, 1, 1, 2, 2]);
-    const r = run({ inputs: [X([1, 1, 3, 3])], initializers: [int64s('sizes', [1, 1, 7, 7])], nodes: [node('Resize', ['input', '', '', 'sizes'], ['y'], { mode: 'nearest' }, 'up')] });
-    assert.deepEqual(layer(r, 'up').output, [7, 7]);
-    const msgs = unresolved(r);
-    assert.equal(msgs.length, 1);
-    assert.match(msgs[0]!, /half_pixel.*round_prefer_floor.*3 to 7/);
-    // integer scales: every mode that copies floor(o / s) is exact
-    for (const [ctm, nearest] of [['half_pixel', 'round_prefer_floor'], ['pytorch_half_pixel', 'round_prefer_ceil'], ['asymmetric', 'floor']]) {
-      const ok = run({ inputs: [X([1, 1, 4, 4])], initializers: [floats('scales', [1, 1, 3, 3])], nodes: [node('Resize', ['input', '', 'scales'], ['y'], { mode: 'nearest', coordinate_transformation_mode: ctm!, nearest_mode: nearest! }, 'up')] });
-      assert.deepEqual(unresolved(ok), [], ctm);
+    const CTMS = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'];
+    const MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
+    // sizes (the ratio of the sizes) and scales (the scale itself, floor(n * scale) outputs); up and down
+    const cases: Array<{ nIn: number; sizes?: number; scale?: number }> = [
+      { nIn: 3, sizes: 7 }, { nIn: 7, sizes: 3 }, { nIn: 5, sizes: 5 }, { nIn: 4, sizes: 1 }, { nIn: 6, sizes: 9 },
+      { nIn: 4, scale: 3 }, { nIn: 5, scale: 1.5 }, { nIn: 8, scale: 0.75 }, { nIn: 7, scale: 0.5 }, { nIn: 6, scale: 2.5 },
+    ];
+    const mapOf = (bytes: Uint8Array, metric: 'paths' | 'coverage') => {
+      const h = openModel({ fileName: 'resize.onnx', bytes });
+      assert.deepEqual(unresolved(h.report), []);
+      const m = h.map('up', metric);
+      assert.ok(!isRefusal(m), JSON.stringify(m));
+      return m;
+    };
+    let checked = 0;
+    for (const c of cases) {
+      const nOut = c.sizes ?? Math.floor(c.nIn * c.scale!);
+      const resizeInputs = c.sizes ? ['input', '', '', 'sizes'] : ['input', '', 'scales'];
+      const init = c.sizes ? [int64s('sizes', [1, 1, c.sizes, 1])] : [floats('scales', [1, 1, c.scale!, 1])];
+      const scale = c.sizes ? null : c.scale!;
+      for (const ctm of CTMS) {
+        for (const mode of MODES) {
+          const bytes = buildModel({ inputs: [X([1, 1, c.nIn, 1])], initializers: init, nodes: [node('Resize', resizeInputs, ['y'], { mode: 'nearest', coordinate_transformation_mode: ctm, nearest_mode: mode }, 'up')] });
+          // coverage of input pixel i: how many outputs copy it
+          const want = new Array<number>(c.nIn).fill(0);
+          for (let o = 0; o < nOut; o++) want[onnxNearestSource(o, c.nIn, nOut, scale, ctm, mode)]!++;
+          assert.deepEqual([...mapOf(bytes, 'coverage').values], want, `${c.nIn}->${nOut} ${ctm} ${mode}`);
+          checked++;
+        }
+        if (ctm === 'tf_half_pixel_for_nn') continue;
+        // linear: the path map is the sum of the interpolation weights each input pixel receives
+        const bytes = buildModel({ inputs: [X([1, 1, c.nIn, 1])], initializers: init, nodes: [node('Resize', resizeInputs, ['y'], { mode: 'linear', coordinate_transformation_mode: ctm }, 'up')] });
+        const want = new Array<number>(c.nIn).fill(0);
+        for (let o = 0; o < nOut; o++) for (const [i, w] of onnxLinearTaps(o, c.nIn, nOut, scale, ctm)) want[i]! += w;
+        const peak = Math.max(...want);
+        const got = mapOf(bytes, 'paths').values;
+        want.forEach((v, i) => assert.ok(Math.abs(v / peak - got[i]!) < 1e-9, `${c.nIn}->${nOut} linear ${ctm} pixel ${i}: ${got[i]} vs ${v / peak}`));
+        checked++;
+      }
     }
-    // asymmetric with rounding copies round(o / 3): 0,0,1,1,1,2,...: not floor(o / 3)
-    const rounded = run({ inputs: [X([1, 1, 4, 4])], initializers: [floats('scales', [1, 1, 3, 3])], nodes: [node('Resize', ['input', '', 'scales'], ['y'], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric' }, 'up')] });
-    assert.equal(unresolved(rounded).length, 1);
+    assert.equal(checked, 10 * (5 * 4 + 4));
+    // an integer scale with floor copies floor(o / s): the summary says so
     const lin = run({ inputs: [X([1, 1, 4, 4])], initializers: [floats('scales', [1, 1, 2, 2])], nodes: [node('Resize', ['input', '', 'scales'], ['y'], { mode: 'linear', coordinate_transformation_mode: 'align_corners' }, 'up')] });
     assert.equal(layer(lin, 'up').params, 'bilinear x2');
     assert.deepEqual(unresolved(lin), []);

@@ -323,3 +323,41 @@ describe('python reader: crops by margins', () => {
     assert.deepEqual(layer(t, 'conv').rf, { size: [3, 3], jump: [1, 1], start: [3, 4] });
   });
 });
+
+describe('python reader: F.interpolate at non-integer ratios', () => {
+  // Per input pixel, the sum of the weights of the outputs that read it along one axis: the input's
+  // gradient of y.sum() for y = F.interpolate(x) on a 1-D ramp, from PyTorch 1.13 (align_corners=False),
+  // normalised to its peak. Nearest ones check by hand too: 5 by 1.5 copies floor(o / 1.5) = 0,0,1,2,2,3,4.
+  const cases: Array<[number, string, string, number[]]> = [
+    [5, 'scale_factor=1.5', 'nearest', [1, 0.5, 1, 0.5, 0.5]],
+    [5, 'scale_factor=1.5', 'nearest-exact', [0.5, 1, 0.5, 1, 0.5]],
+    [5, 'scale_factor=1.5', 'linear', [1, 1, 1, 1, 2 / 3]],
+    [8, 'scale_factor=0.75', 'nearest', [1, 1, 1, 0, 1, 1, 1, 0]],
+    [8, 'scale_factor=0.75', 'nearest-exact', [1, 0, 1, 1, 1, 0, 1, 1]],
+    [8, 'scale_factor=0.75', 'linear', [1, 0.8, 0.8, 1, 1, 0.8, 0.8, 1]],
+    [7, 'size=3', 'nearest-exact', [0, 1, 0, 1, 0, 1, 0]],
+    [7, 'size=3', 'linear', [1 / 3, 2 / 3, 0, 1, 0, 2 / 3, 1 / 3]],
+    [6, 'scale_factor=2.5', 'nearest-exact', [2 / 3, 1, 2 / 3, 1, 2 / 3, 1]],
+    [5, 'size=8', 'linear', [25 / 27, 1, 24 / 27, 1, 25 / 27]],
+  ];
+  for (const [n, arg, mode, want] of cases) {
+    it(`${mode} ${arg} from ${n}`, () => {
+      const text = [
+        'import torch.nn as nn',
+        'import torch.nn.functional as F',
+        'class Net(nn.Module):',
+        '    def forward(self, x):',
+        `        return F.interpolate(x, ${arg}, mode='${mode}'${mode === 'linear' ? ', align_corners=False' : ''})`,
+        `# rflens: input ${n}`,
+      ].join('\n');
+      const h = openModel({ fileName: 'interp.py', text }, { findings: 'none' });
+      assert.deepEqual(unresolved(h.report), []);
+      const m = h.map('outputs', 'paths');
+      assert.ok(!isRefusal(m));
+      // the 2-D map is the outer product of the axis maps: its row sums are the axis map
+      const rows = Array.from({ length: n }, (_, i) => m.values.subarray(i * n, (i + 1) * n).reduce((s, v) => s + v, 0));
+      const peak = Math.max(...rows);
+      rows.forEach((v, i) => assert.ok(Math.abs(v / peak - want[i]!) < 1e-9, `pixel ${i}: ${v / peak} vs ${want[i]}`));
+    });
+  }
+});

@@ -1,4 +1,4 @@
-import type { PadMode } from '../graph/ir';
+import type { NearestRounding, PadMode, ResizeCoordinates } from '../graph/ir';
 
 /**
  * What one layer does along one spatial axis, as index arithmetic: for an
@@ -224,24 +224,70 @@ export class NearestRule extends RuleBase implements AxisRule {
   readonly periodOut: number;
   readonly periodIn: number;
   readonly tapsPerUnit = 1;
+  /**
+   * Output o copies input round((num*o + offset) / den) under `rounding`
+   * (floor: PyTorch's nearest and pixel shuffles; the others: ONNX Resize's
+   * nearest_mode), clamped to the input on the real axis.
+   */
   constructor(
     readonly nIn: number,
     readonly nOut: number,
     readonly num: number,
     readonly den: number,
+    readonly offset = 0,
+    readonly rounding: NearestRounding = 'floor',
   ) {
     super();
     const g = gcd(num, den) || 1;
-    this.periodOut = den / g;
+    this.periodOut = num === 0 ? 1 : den / g;
     this.periodIn = num / g;
   }
 
+  private source(o: number): number {
+    const x = this.num * o + this.offset;
+    const d = this.den;
+    switch (this.rounding) {
+      case 'floor':
+        return floorDiv(x, d);
+      case 'ceil':
+        return -floorDiv(-x, d);
+      case 'round_prefer_floor':
+        // ceil(x/d - 1/2)
+        return -floorDiv(d - 2 * x, 2 * d);
+      case 'round_prefer_ceil':
+        // floor(x/d + 1/2)
+        return floorDiv(2 * x + d, 2 * d);
+    }
+  }
+
   virtual(o: number, sink: TapSink): void {
-    sink.push(floorDiv(o * this.num, this.den), 1);
+    sink.push(this.source(o), 1);
   }
 
   real(o: number, sink: TapSink): void {
-    sink.push(Math.min(floorDiv(o * this.num, this.den), this.nIn - 1), 1);
+    sink.push(Math.max(0, Math.min(this.source(o), this.nIn - 1)), 1);
+  }
+}
+
+/**
+ * The source coordinate of output o of a resize as (a*o + b) / c, in whole
+ * numbers so ties round exactly: ONNX Resize's coordinate_transformation_mode
+ * with `inPerOut` = 1/scale as a fraction (nIn/nOut when the sizes are given).
+ */
+export function resizeCoordinate(mode: ResizeCoordinates, nIn: number, nOut: number, inPerOut: [number, number]): { a: number; b: number; c: number } {
+  const [n, d] = inPerOut;
+  switch (mode) {
+    case 'align_corners':
+      return nOut > 1 ? { a: nIn - 1, b: 0, c: nOut - 1 } : { a: 0, b: 0, c: 1 };
+    case 'asymmetric':
+      return { a: n, b: 0, c: d };
+    case 'tf_half_pixel_for_nn':
+      return { a: 2 * n, b: n, c: 2 * d };
+    case 'pytorch_half_pixel':
+      if (nOut <= 1) return { a: 0, b: 0, c: 1 };
+      return { a: 2 * n, b: n - d, c: 2 * d };
+    case 'half_pixel':
+      return { a: 2 * n, b: n - d, c: 2 * d };
   }
 }
 
@@ -263,9 +309,15 @@ export class LinearRule extends RuleBase implements AxisRule {
     readonly nIn: number,
     readonly nOut: number,
     readonly alignCorners: boolean,
+    /** the source coordinate (a*o + b) / c when it is not PyTorch's (see resizeCoordinate) */
+    coordinate?: { a: number; b: number; c: number },
   ) {
     super();
-    if (alignCorners) {
+    if (coordinate) {
+      this.a = coordinate.a;
+      this.b = coordinate.b;
+      this.c = coordinate.c;
+    } else if (alignCorners) {
       this.a = nOut > 1 ? nIn - 1 : 0;
       this.b = 0;
       this.c = nOut > 1 ? nOut - 1 : 1;

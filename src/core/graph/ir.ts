@@ -17,6 +17,10 @@ export interface SourceRange {
   end: Position;
 }
 
+/** ONNX Resize's coordinate transformations (see the upsample op). */
+export type ResizeCoordinates = 'half_pixel' | 'pytorch_half_pixel' | 'align_corners' | 'asymmetric' | 'tf_half_pixel_for_nn';
+export type NearestRounding = 'floor' | 'ceil' | 'round_prefer_floor' | 'round_prefer_ceil';
+
 /** One axis of a crop's output size (see the crop op). */
 export type CropSize = number | 'reference' | 'keep' | { trimEnd: number };
 
@@ -104,6 +108,14 @@ export type LayerOp =
       /** explicit output size per axis */
       size: number[] | null;
       alignCorners: boolean;
+      /**
+       * How an output index maps to a source coordinate, where it is not
+       * PyTorch's (nearest: floor(o / scale); linear: half-pixel centres, or
+       * corners when alignCorners): ONNX Resize's coordinate_transformation_mode.
+       */
+      coordinates?: ResizeCoordinates;
+      /** nearest only, with `coordinates`: how a source coordinate becomes a pixel (ONNX nearest_mode) */
+      rounding?: NearestRounding;
     }
   | { op: 'spaceToDepth'; block: number[]; layout: SpaceToDepthLayout }
   | { op: 'pixelShuffle'; factor: number[] }

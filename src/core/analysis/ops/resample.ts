@@ -1,6 +1,6 @@
 /** Layers that change the grid without a kernel: upsampling, pixel shuffles, space-to-depth, crops. */
 import { sizeText } from '../../graph/display';
-import { EmptyRule, LinearRule, NearestRule, PjreddieReorgRule, ShiftRule, WindowRule, type AxisRule } from '../axisRules';
+import { EmptyRule, LinearRule, NearestRule, PjreddieReorgRule, resizeCoordinate, ShiftRule, WindowRule, type AxisRule } from '../axisRules';
 import { MAX_AXIS } from '../limits';
 import { firstInput, perAxisText, type OpDefinition, type SpecOf } from './op';
 
@@ -20,16 +20,44 @@ export const upsampleOp: OpDefinition<SpecOf<'upsample'>> = {
     const rules = () => [
       size.map((nOut, a) => {
         const nIn = src.size[a]!;
+        // input units per output unit: 1/scale when a scale is given (ONNX and PyTorch use it, not the size ratio), else nIn/nOut
+        const f = spec.size ? 0 : (spec.scale?.[a] ?? 1);
+        const inPerOut: [number, number] = Number.isInteger(f) && f > 0 ? [1, f] : (f > 0 ? inverseFraction(f) : null) ?? [nIn, nOut];
+        if (spec.coordinates) {
+          const { a: num, b, c } = resizeCoordinate(spec.coordinates, nIn, nOut, inPerOut);
+          if (spec.mode === 'bilinear') return new LinearRule(nIn, nOut, false, { a: num, b, c }) as AxisRule;
+          return new NearestRule(nIn, nOut, num, c, b, spec.rounding ?? 'floor') as AxisRule;
+        }
         if (spec.mode === 'bilinear') return new LinearRule(nIn, nOut, spec.alignCorners) as AxisRule;
         // With an integer scale the source index is floor(o / scale); otherwise floor(o * nIn / nOut).
-        const f = spec.size ? 0 : (spec.scale?.[a] ?? 1);
-        return (Number.isInteger(f) && f > 0 ? new NearestRule(nIn, nOut, 1, f) : new NearestRule(nIn, nOut, nIn, nOut)) as AxisRule;
+        return new NearestRule(nIn, nOut, inPerOut[0] === 1 ? 1 : nIn, inPerOut[0] === 1 ? inPerOut[1] : nOut) as AxisRule;
       }),
     ];
     return { size, spatial: src.spatial, rules };
   },
   summary: (s) => `${s.mode} ${s.size ? `to ${sizeText(s.size)}` : `x${perAxisText(s.scale ?? [1])}`}`,
 };
+
+/**
+ * 1/x as a fraction [num, den] when x is one with a small denominator (1.5 is
+ * 3/2, 0.25 is 1/4): the continued fraction of x, to double precision. Null
+ * for a scale that is no simple fraction; the caller then uses the sizes.
+ */
+export function inverseFraction(x: number): [number, number] | null {
+  let h0 = 0, h1 = 1, k0 = 1, k1 = 0;
+  let v = x;
+  for (let step = 0; step < 32; step++) {
+    const q = Math.floor(v);
+    [h0, h1] = [h1, q * h1 + h0];
+    [k0, k1] = [k1, q * k1 + k0];
+    if (h1 > MAX_AXIS || k1 > MAX_AXIS) return null;
+    if (Math.abs(h1 / k1 - x) <= 1e-12 * Math.max(1, x)) return [k1, h1];
+    const rest = v - q;
+    if (rest < 1e-12) return null;
+    v = 1 / rest;
+  }
+  return null;
+}
 
 export const pixelShuffleOp: OpDefinition<SpecOf<'pixelShuffle'>> = {
   singleInput: true,

@@ -17,12 +17,12 @@
  * Decisions (see docs/design-notes.md):
  * - A separate `Pad` node becomes a kernel-1 stride-1 'conv' window with the
  *   explicit padding and the pad mode (spatially exact); it is not folded.
- * - `Resize`/`Upsample` nearest: the source pixel of every output is computed
- *   with the node's coordinate_transformation_mode and nearest_mode at the
- *   file's size and compared with the IR's rule; a difference is an RFL100.
+ * - `Resize`/`Upsample`: the node's coordinate_transformation_mode and
+ *   nearest_mode travel in the IR, and the engine's rules follow them
+ *   exactly at any ratio; cubic is shown as linear (an RFL100 says so).
  */
 import { finding, type Finding } from '../../graph/finding';
-import type { LayerNode, LayerOp, ModelGraph, PadMode, Window } from '../../graph/ir';
+import type { LayerNode, LayerOp, ModelGraph, NearestRounding, PadMode, ResizeCoordinates, Window } from '../../graph/ir';
 import { baseName, uniqueId } from '../common';
 import type { ModelReader, ModelSource, ReadContext, ReadResult } from '../reader';
 import { Attrs, decodeModel, elementCount, tensorRefOf, tensorValues, type GraphData, type TensorRef, type ValueInfo } from './decode';
@@ -668,21 +668,17 @@ class OnnxGraphReader {
     const ctm = legacy ? 'asymmetric' : (attrs.string('coordinate_transformation_mode') ?? 'half_pixel');
     const nearestMode = legacy ? 'floor' : (attrs.string('nearest_mode') ?? 'round_prefer_floor');
     const alignCorners = ctm === 'align_corners';
+    const coordinates = RESIZE_COORDINATES.find((c) => c === ctm);
+    const rounding = NEAREST_ROUNDING.find((m) => m === nearestMode);
     const spec: LayerOp = { op: 'upsample', mode, scale, size, alignCorners };
+    if (coordinates) spec.coordinates = coordinates;
+    if (mode === 'nearest' && rounding) spec.rounding = rounding;
     const id = this.emit(node, [x.id], spec);
     const notes: string[] = [];
     if (nonSpatialChanged) notes.push('it also resizes the batch or channel axes, which carry no pixels; only the spatial axes are followed');
     if (rawMode === 'cubic') notes.push('cubic interpolation is shown as linear (it reads one more pixel on each side)');
-    if (mode === 'nearest') {
-      const bad = nIn.findIndex((n, a) => !nearestMatches(n, outSp[a]!, sizes ? null : scale![a]!, ctm, nearestMode, size ? 0 : scale![a]!));
-      if (bad >= 0) {
-        notes.push(
-          `nearest resizing with coordinate_transformation_mode=${ctm} and nearest_mode=${nearestMode} from ${nIn[bad]} to ${outSp[bad]} copies other source pixels than the engine's rule (floor(o * in / out)); the engine's rule is shown`,
-        );
-      }
-    } else if (!(ctm === 'half_pixel' || ctm === 'pytorch_half_pixel' || ctm === 'align_corners') || (!sizes && scale!.some((s, a) => Math.floor(nIn[a]! * s) / nIn[a]! !== s))) {
-      notes.push(`linear resizing with coordinate_transformation_mode=${ctm}${sizes ? '' : ` and scales ${scale!.join('x')}`} is shown with half-pixel centres at the ratio of the sizes`);
-    }
+    if (!coordinates) notes.push(`coordinate_transformation_mode=${ctm} is not one ONNX defines; half-pixel centres are shown`);
+    if (mode === 'nearest' && !rounding) notes.push(`nearest_mode=${nearestMode} is not one ONNX defines; round_prefer_floor is shown`);
     if (notes.length) this.unresolved(node, `${notes.join('; ')}.`, id);
     const dims = x.dims.slice();
     spatialDims.forEach((d, a) => (dims[d] = outSp[a]!));
@@ -1535,54 +1531,10 @@ export function mapReshape(dims: readonly number[], roles: readonly Role[], out:
   return { roles: outRoles, factor };
 }
 
-/** ONNX Resize (nearest): the source index of output o. */
-export function onnxNearestSource(o: number, nIn: number, nOut: number, scale: number | null, ctm: string, mode: string): number {
-  const s = scale ?? nOut / nIn;
-  let x: number;
-  switch (ctm) {
-    case 'align_corners':
-      x = nOut === 1 ? 0 : (o * (nIn - 1)) / (nOut - 1);
-      break;
-    case 'asymmetric':
-      x = o / s;
-      break;
-    case 'tf_half_pixel_for_nn':
-      x = (o + 0.5) / s;
-      break;
-    case 'pytorch_half_pixel':
-      x = nOut > 1 ? (o + 0.5) / s - 0.5 : 0;
-      break;
-    default:
-      x = (o + 0.5) / s - 0.5;
-  }
-  let i: number;
-  switch (mode) {
-    case 'floor':
-      i = Math.floor(x);
-      break;
-    case 'ceil':
-      i = Math.ceil(x);
-      break;
-    case 'round_prefer_ceil':
-      i = Math.floor(x + 0.5);
-      break;
-    default:
-      i = Math.ceil(x - 0.5);
-  }
-  return Math.max(0, Math.min(nIn - 1, i));
-}
+const RESIZE_COORDINATES: readonly ResizeCoordinates[] = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'];
+const NEAREST_ROUNDING: readonly NearestRounding[] = ['floor', 'ceil', 'round_prefer_floor', 'round_prefer_ceil'];
 
-/** Whether the engine's nearest rule for the spec copies the same source pixels as ONNX at this size. */
-function nearestMatches(nIn: number, nOut: number, scale: number | null, ctm: string, mode: string, engineScale: number): boolean {
-  if (nOut > 1 << 16) return true;
-  const f = engineScale;
-  for (let o = 0; o < nOut; o++) {
-    // the engine's NearestRule: floor(o / scale) for a whole scale, else floor(o * nIn / nOut)
-    const engine = Number.isInteger(f) && f > 0 ? Math.min(Math.floor(o / f), nIn - 1) : Math.min(Math.floor((o * nIn) / nOut), nIn - 1);
-    if (engine !== onnxNearestSource(o, nIn, nOut, scale, ctm, mode)) return false;
-  }
-  return true;
-}
+
 
 function readOnnx(source: ModelSource, context: ReadContext): ReadResult {
   const r = readOnnxDetailed(source, context);

@@ -564,17 +564,25 @@ export function installTorch(interp: Interp, state: TorchState): void {
         layerReport(native, 'size', `the upsampling size ${isSeq(size) && size.items.some((x) => x.k === 'dim') ? "is another tensor's size, which the IR cannot state yet" : 'is not known before running'}; the layer is shown as the identity.`, id);
         return { op: 'unknown', reason: 'upsample size not known' };
       }
-      return { op: 'upsample', mode: m, scale: null, size: s, alignCorners };
+      const sized: LayerOp = { op: 'upsample', mode: m, scale: null, size: s, alignCorners };
+      // nearest-exact reads floor((o + 0.5) * in / out)
+      if (mode === 'nearest-exact') Object.assign(sized, { coordinates: 'tf_half_pixel_for_nn', rounding: 'floor' });
+      return sized;
     }
     const sc = perAxis(scale, r);
     if (!sc) {
       layerReport(native, 'scale_factor', 'the upsampling scale is not known before running; the layer is shown as the identity.', id);
       return { op: 'unknown', reason: 'upsample scale not known' };
     }
-    if (m === 'nearest' && sc.some((s) => !Number.isInteger(s))) {
-      layerReport(native, 'scale_factor', `nearest upsampling by ${sc.join('x')}: PyTorch reads source floor(i / scale); the engine uses n_in/n_out for non-integer scales, which can differ by a pixel.`, id);
+    const scaled: LayerOp = { op: 'upsample', mode: m, scale: sc, size: null, alignCorners };
+    // PyTorch reads with 1/scale_factor itself, not the ratio of the sizes: floor(o / s) for nearest,
+    // floor((o + 0.5) / s) for nearest-exact, (o + 0.5) / s - 0.5 for linear without aligned corners
+    if (mode === 'nearest-exact') Object.assign(scaled, { coordinates: 'tf_half_pixel_for_nn', rounding: 'floor' });
+    else if (sc.some((s) => !Number.isInteger(s))) {
+      if (m === 'nearest') Object.assign(scaled, { coordinates: 'asymmetric', rounding: 'floor' });
+      else if (!alignCorners) Object.assign(scaled, { coordinates: 'half_pixel' });
     }
-    return { op: 'upsample', mode: m, scale: sc, size: null, alignCorners };
+    return scaled;
   };
 
   const adaptiveOp = (v: Value | undefined, _r: number, native: NativeLayer | null, id: string, what: string): LayerOp => {
