@@ -14,7 +14,14 @@ export interface TableViewState {
 
 export type HostToTable =
   /** the model's table (a new analysis: the file changed, or the settings) */
-  | { type: 'table'; table: LayerTable; /** the analysis is still computing the map-based findings */ partial: boolean }
+  | {
+      type: 'table';
+      table: LayerTable;
+      /** the analysis is still computing the map-based findings */
+      partial: boolean;
+      /** rfLens.edgeRatioThreshold: edge ratios below it are marked */
+      edgeRatioThreshold: number;
+    }
   /** edge ratios as they are computed, by layer id (null: none; a string: why not) */
   | { type: 'edges'; edges: Record<string, number | null | string> }
   /** select (and scroll to) a layer: the influence map panel moved to it */
