@@ -48,9 +48,9 @@ const COLUMNS: Array<{ key: SortKey | null; label: string; title: string; cls?: 
   { key: 'name', label: 'Layer', title: 'Node name' },
   { key: 'op', label: 'Op', title: 'ONNX operator and its spatial parameters' },
   { key: 'output', label: 'Output', title: 'Spatial output size', cls: 'num' },
-  { key: 'rf', label: 'Receptive field', title: 'Size of the centre unit’s field in input pixels; “global”: the layer also sees every pixel through a global operation', cls: 'num' },
+  { key: 'rf', label: 'RF', title: 'Size of the centre unit’s field in input pixels; “global”: the layer also sees every pixel through a global operation', cls: 'num' },
   { key: 'jump', label: 'Jump', title: 'Input distance between neighbouring units’ field centres', cls: 'num' },
-  { key: null, label: 'Start', title: 'Centre of unit 0’s field in input coordinates', cls: 'num' },
+  { key: null, label: 'Start', title: 'Centre of unit 0’s field in input coordinates', cls: 'num col-start' },
   { key: 'edge', label: 'Edge', title: 'Edge ratio: mean path count on the border ring over the peak, of this layer’s own map', cls: 'num' },
   { key: 'findings', label: 'Findings', title: 'Findings about this layer' },
   { key: null, label: '', title: '' },
@@ -111,7 +111,7 @@ function edgeCell(row: LayerRow): HTMLTableCellElement {
 
 function fillEdge(td: HTMLElement, row: LayerRow): void {
   const v = row.edgeRatio;
-  td.textContent = v === undefined ? (row.mappable && row.output ? '…' : '–') : fmtRatio(v);
+  td.textContent = v === undefined ? (row.mappable ? '…' : '–') : fmtRatio(v);
   td.classList.toggle('low', typeof v === 'number' && v < threshold);
   if (row.edgeNote) td.title = row.edgeNote;
   else if (typeof v === 'number' && v < threshold) td.title = `below the threshold ${threshold} (rfLens.edgeRatioThreshold)`;
@@ -132,7 +132,7 @@ function renderRow(row: LayerRow): HTMLTableRowElement {
     h('td', { class: 'num', text: row.output ? fmtShape(row.output) : '–' }),
     h('td', { class: 'num' }, rf ? fmtShape(rf.size) : '–', rf?.global ? h('span', { class: 'global', title: 'also depends on every pixel through a global operation (pooling, an SE gate, attention)', text: 'global' }) : null),
     h('td', { class: 'num', text: rf ? fmtAxes(rf.jump) : '–' }),
-    h('td', { class: 'num', text: rf ? fmtAxes(rf.start) : '–' }),
+    h('td', { class: 'num col-start', text: rf ? fmtAxes(rf.start) : '–' }),
     edgeCell(row),
     h('td', { class: 'findings' }, ...row.findings.map(findingIcon)),
     h('td', { class: 'action' }, button),
@@ -180,7 +180,7 @@ function renderTable(): void {
   app.append(
     renderHeader(table),
     h('div', { class: 'toolbar' }, field, h('span', { id: 'count', class: 'muted', role: 'status' })),
-    h('table', { class: 'layers', 'aria-label': 'Layers' }, h('thead', {}, head), h('tbody')),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'layers', 'aria-label': 'Layers' }, h('thead', {}, head), h('tbody'))),
   );
   field.addEventListener('input', () => {
     filter = String((field as unknown as { value: string }).value ?? '');

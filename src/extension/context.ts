@@ -36,6 +36,8 @@ export class RflContext implements vscode.Disposable {
   readonly panel: InfluencePanelApi;
   /** the active model's view: a text editor, or an ONNX layer table */
   readonly views: ModelViews;
+  /** the ONNX layer tables (their probe is for the integration tests) */
+  onnxTables: ReturnType<typeof registerOnnxTable> | undefined;
   private extensions: string[] = [];
   private watcher: vscode.FileSystemWatcher | undefined;
   private passDone = false;
@@ -82,7 +84,7 @@ export class RflContext implements vscode.Disposable {
   }
 
   start(): void {
-    const own = (d: vscode.Disposable) => this.own(d);
+    const own = <T extends vscode.Disposable>(d: T) => this.own(d);
     own(vscode.languages.registerHoverProvider(SELECTOR, new LayerHover(this.analyses)));
     own(vscode.languages.registerCodeLensProvider(SELECTOR, this.lenses));
     own(vscode.languages.registerCodeActionsProvider(SELECTOR, new QuickFixes(this.analyses, this.publisher), { providedCodeActionKinds: QuickFixes.kinds }));
@@ -127,7 +129,7 @@ export class RflContext implements vscode.Disposable {
     own(vscode.workspace.onDidSaveTextDocument((d) => this.dependencyChanged(d.uri)));
     this.registerCommands();
     // binary ONNX files: the layer table (a custom editor), analysed from their bytes
-    own(
+    this.onnxTables = own(
       registerOnnxTable({
         extension: this.extension,
         analyses: this.analyses,

@@ -14,7 +14,7 @@ import { diagnosticSeverity, type RflConfig } from '../config';
 import { isExcluded } from '../documents';
 import { ONNX_TABLE_VIEW_TYPE, type ModelViews } from '../modelViews';
 import { makeNonce, panelHtml } from '../panel/html';
-import type { SeverityName } from '../../shared/layerTable';
+import type { LayerTable, SeverityName } from '../../shared/layerTable';
 import type { HostToTable, TableToHost } from '../../shared/tableProtocol';
 import { TableSession, type TableEngine } from './session';
 
@@ -36,6 +36,8 @@ export interface OnnxTableDeps {
 export interface OnnxTableProbe {
   /** messages posted to the tables (type and, for a table, its row ids) */
   readonly posted: Array<{ uri: string; type: string; rows?: string[]; layer?: string; partial?: boolean; edges?: number }>;
+  /** the last table sent for each file (by uri string) */
+  readonly tables: Map<string, { table: LayerTable; partial: boolean }>;
   /** handles a message as if the table of `uri` had sent it */
   receive(uri: vscode.Uri, message: TableToHost): void;
 }
@@ -55,6 +57,7 @@ export function registerOnnxTable(deps: OnnxTableDeps): { probe: OnnxTableProbe 
   const dist = vscode.Uri.joinPath(deps.extension.extensionUri, 'dist');
   const sessions = new Set<TableSession<vscode.Uri>>();
   const posted: OnnxTableProbe['posted'] = [];
+  const tables: OnnxTableProbe['tables'] = new Map();
 
   const engine: TableEngine<vscode.Uri> = {
     current(uri) {
@@ -110,6 +113,7 @@ export function registerOnnxTable(deps: OnnxTableDeps): { probe: OnnxTableProbe 
             ...(m.type === 'edges' ? { edges: Object.keys(m.edges).length } : {}),
           });
           if (posted.length > 500) posted.splice(0, 100);
+          if (m.type === 'table') tables.set(uri.toString(), { table: m.table, partial: m.partial });
           return panel.webview.postMessage(m);
         },
         severity: severity(uri),
@@ -151,6 +155,7 @@ export function registerOnnxTable(deps: OnnxTableDeps): { probe: OnnxTableProbe 
   });
   const probe: OnnxTableProbe = {
     posted,
+    tables,
     receive(uri, message) {
       for (const s of sessions) if (s.uri.toString() === uri.toString()) s.handle(message);
     },

@@ -76,7 +76,7 @@ export class TableSession<U> {
       } else row.edgeRatio = e;
     }
     this.post({ type: 'table', table, partial: !complete, edgeRatioThreshold: this.hooks.edgeRatioThreshold() });
-    void this.fillEdges(stamp, table.rows.filter((r) => r.mappable && r.output !== null && r.edgeRatio === undefined).map((r) => r.id));
+    void this.fillEdges(stamp, table.rows.filter((r) => r.mappable && r.edgeRatio === undefined).map((r) => r.id));
   }
 
   private filling = -1;
