@@ -29,8 +29,8 @@ export interface Entry {
   /** map-based findings that came before their fields pass */
   early: { stamp: number; findings: Finding[]; metrics: Record<string, LayerMetrics> } | null;
   lanes: Record<Lane, { inflight: { id: number; stamp: number } | null; again: boolean }>;
-  /** the content of the latest run, read once for both lanes (bytes: once per lane, they move to its worker) */
-  text: { stamp: number; doc: Promise<EngineDocument | null>; taken: boolean } | null;
+  /** the text of the latest run, read once for both lanes (a binary model's bytes: once per lane, they move to its worker) */
+  text: { stamp: number; doc: Promise<EngineDocument | null> } | null;
   timer: ReturnType<typeof setTimeout> | undefined;
   waiters: Array<() => void>;
   /** an open document (else a file read from disk by the workspace pass) */
@@ -150,16 +150,10 @@ export class Analyses implements EngineService, vscode.Disposable {
   }
 
   private async textFor(e: Entry, stamp: number): Promise<EngineDocument | null> {
-    if (!e.text || e.text.stamp !== stamp) e.text = { stamp, doc: this.text(e), taken: false };
-    const read = e.text;
-    const doc = await read.doc;
-    if (!doc?.bytes) return doc;
-    // bytes are transferred to the lane's worker (and detached here): the first lane takes this read, the other reads its own
-    if (!read.taken) {
-      read.taken = true;
-      return doc;
-    }
-    return this.text(e);
+    // bytes move to the lane's worker (detached here), so each lane reads its own, both at once
+    if (isBinaryModel(e.uri, await this.readers().catch(() => []))) return readModelContent(e.uri, true, this.log);
+    if (!e.text || e.text.stamp !== stamp) e.text = { stamp, doc: this.text(e) };
+    return e.text.doc;
   }
 
   /** One lane's analysis of the entry's current text; at most one in flight per document and lane. */

@@ -222,3 +222,40 @@ describe('ONNX layer table in VS Code', function () {
     assert.deepEqual(row('c2').rf?.jump, [4, 4]);
   });
 });
+
+/**
+ * Time to open large ONNX files in the table (not part of the suite's files:
+ * RFL_HOST_ONNX_FILES names them, separated by commas), e.g.
+ *   RFL_HOST_ONNX_FILES=/tmp/resnet50.onnx RFL_HOST_GREP='large ONNX' node scripts/run-tests.mjs host
+ */
+describe('large ONNX files in the table', function () {
+  this.timeout(600000);
+  const files = (process.env.RFL_HOST_ONNX_FILES ?? '').split(',').filter(Boolean);
+
+  it('open, first table and complete table times', async function () {
+    if (!files.length) this.skip();
+    const t = await tables();
+    for (const f of files) {
+      const uri = vscode.Uri.file(f);
+      t.tables.delete(uri.toString());
+      const t0 = Date.now();
+      await vscode.commands.executeCommand('vscode.open', uri);
+      await waitFor(`the tab of ${f}`, () => tableTab(uri), 300000);
+      const tTab = Date.now() - t0;
+      const first = await waitFor(`a table of ${f}`, () => t.tables.get(uri.toString()), 300000);
+      const tFirst = Date.now() - t0;
+      await waitFor(`the complete table of ${f}`, () => !t.tables.get(uri.toString())?.partial, 300000);
+      const tComplete = Date.now() - t0;
+      // the session computes the edge ratio of every mappable layer the first table did not have
+      const needed = first.table.rows.filter((r) => r.mappable && r.edgeRatio === undefined).length;
+      const sent = () => t.posted.filter((p) => p.uri === uri.toString() && p.type === 'edges').reduce((n, p) => n + (p.edges ?? 0), 0);
+      await waitFor(`edge ratios of ${f}`, () => sent() >= needed, 300000);
+      const tEdges = Date.now() - t0;
+      const timings = (await api()).context.analyses.get(uri)?.timings;
+      console.log(
+        `    ${path.basename(f)}: ${first.table.rows.length} layers; tab ${tTab} ms, first table ${tFirst} ms (read + fields pass ${timings?.editToFields?.toFixed(0)} ms, worker ${timings?.fieldsMs?.toFixed(0)} ms), complete ${tComplete} ms (maps worker ${timings?.completeMs?.toFixed(0)} ms), edge ratios ${tEdges} ms`,
+      );
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+});
