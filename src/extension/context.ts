@@ -92,7 +92,8 @@ export class RflContext implements vscode.Disposable {
       this.analyses.onDidChangeReport((uri) => {
         const e = this.analyses.get(uri);
         this.publisher.publish(uri, e?.report ? e.report.findings : null);
-        this.lenses.refresh();
+        // only a shown document's lenses change (a refresh cancels the lenses VS Code is resolving)
+        if (vscode.window.visibleTextEditors.some((ed) => keyOf(ed.document.uri) === keyOf(uri))) this.lenses.refresh();
         if (vscode.window.activeTextEditor?.document.uri.toString() === uri.toString()) this.status.update();
       }),
     );
