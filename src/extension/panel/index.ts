@@ -52,6 +52,9 @@ export function registerInfluencePanel(context: vscode.ExtensionContext, engine:
   const dist = vscode.Uri.joinPath(context.extensionUri, 'dist');
 
   const sameDoc = (a: vscode.Uri | null | undefined, b: vscode.Uri) => !!a && a.toString() === b.toString();
+  /** the active model changed: a text editor's document, or (with `views`) an ONNX table's file */
+  const activeModelChanged: vscode.Event<vscode.Uri> =
+    views?.onDidChangeActive ?? ((f) => vscode.window.onDidChangeActiveTextEditor((ed) => (ed ? f(ed.document.uri) : undefined)));
 
   function editorFor(uri: vscode.Uri): vscode.TextEditor | undefined {
     return vscode.window.visibleTextEditors.find((e) => sameDoc(e.document.uri, uri));
@@ -165,7 +168,7 @@ export function registerInfluencePanel(context: vscode.ExtensionContext, engine:
       },
     }),
     // follow the active editor (or ONNX table) when it shows another model file
-    (views ? views.onDidChangeActive : (f: (uri: vscode.Uri) => unknown) => vscode.window.onDidChangeActiveTextEditor((ed) => ed && f(ed.document.uri)))(async (uri) => {
+    activeModelChanged(async (uri) => {
       if (!live || sameDoc(live.session.document, uri)) return;
       if (uri.scheme !== 'file' && uri.scheme !== 'untitled' && uri.scheme !== 'vscode-vfs') return;
       const report = await engine.report(uri).catch(() => null);
