@@ -17,6 +17,8 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' } }),
   // The panel's script is minified: the webview parses it on every first paint.
   build({ ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', minify: true }),
+  // the ONNX editor's layer table
+  build({ ...common, entryPoints: ['webview/table.ts'], outfile: 'dist/table.js', platform: 'browser', format: 'iife', minify: true }),
 ]);
 if (hostTests) {
   // Each test file its own bundle, loaded by out/host/index.js (mocha inside the extension host).

@@ -9,7 +9,7 @@
 //          [--out artifacts] [--timeout ms] [--summary file.json]
 //
 // Named screenshots: a test writes <VSCODE_TEST_SCREENSHOT_SIGNAL>.<name>.ready (JSON options:
-// { hoverWord?, escape?, settle? }); the driver saves <out>/screenshots/<name>.png, writes
+// { hoverWord?, escape?, settle?, click?, keys? }); the driver saves <out>/screenshots/<name>.png, writes
 // what it saw of the page to <signal>.<name>.ui.json, then <signal>.<name>.done.
 'use strict';
 const { spawn } = require('node:child_process');
@@ -69,6 +69,7 @@ async function probe(page) {
 }
 
 async function screenshot(page, name, options) {
+  const ui0 = {};
   if (options.escape) {
     // close a hover or a suggestion left by the previous test
     await page.mouse.move(5, 5);
@@ -81,7 +82,20 @@ async function screenshot(page, name, options) {
     await tok.hover({ timeout: 5000 }).catch(() => undefined);
     await page.waitForTimeout(1500);
   }
-  const ui = await probe(page);
+  if (options.click) {
+    // a click inside a webview (any frame holding the selector): the user's click on a button of the page
+    ui0.clicked = false;
+    for (const frame of page.frames()) {
+      const el = await frame.$(options.click).catch(() => null);
+      if (!el) continue;
+      await el.click({ timeout: 5000 });
+      ui0.clicked = true;
+      break;
+    }
+  }
+  for (const key of options.keys ?? []) await page.keyboard.press(key);
+  if (options.click || options.keys) await page.waitForTimeout(options.after ?? 800);
+  const ui = { ...(await probe(page)), ...ui0 };
   const hover = page.locator('.monaco-hover:not(.hidden) .hover-contents, .monaco-resizable-hover .hover-contents').first();
   if (await hover.count()) ui.hoverText = await hover.innerText({ timeout: 3000 }).catch(() => null);
   const file = path.join(SHOTS, `${name}.png`);

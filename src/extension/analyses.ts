@@ -8,9 +8,10 @@
 import * as vscode from 'vscode';
 import type { AnalysisReport, Finding, LayerMetrics, PadMode } from '../core';
 import type { RflConfig } from './config';
-import { fileNameOf, keyOf, toEngineDocument, type EngineDocument } from './documents';
+import { keyOf, type EngineDocument } from './documents';
 import type { DepthProfile, EngineService, MapRequest, MapResult, Refused } from './engineService';
-import type { AnalysisSettings, PlainReport } from './worker/messages';
+import { isBinaryModel, readModelContent } from './modelSource';
+import type { AnalysisSettings, PlainReport, ReaderInfo } from './worker/messages';
 import type { Logger, WorkerClient } from './workerClient';
 
 export interface Entry {
@@ -28,7 +29,7 @@ export interface Entry {
   /** map-based findings that came before their fields pass */
   early: { stamp: number; findings: Finding[]; metrics: Record<string, LayerMetrics> } | null;
   lanes: Record<Lane, { inflight: { id: number; stamp: number } | null; again: boolean }>;
-  /** the text of the latest run, read once for both lanes */
+  /** the text of the latest run, read once for both lanes (a binary model's bytes: once per lane, they move to its worker) */
   text: { stamp: number; doc: Promise<EngineDocument | null> } | null;
   timer: ReturnType<typeof setTimeout> | undefined;
   waiters: Array<() => void>;
@@ -110,17 +111,21 @@ export class Analyses implements EngineService, vscode.Disposable {
     return s;
   }
 
-  /** The text of a document: the open editor's, else the file's through workspace.fs. */
-  private async text(e: Entry): Promise<EngineDocument | null> {
-    const doc = vscode.workspace.textDocuments.find((d) => keyOf(d.uri) === e.key);
-    if (doc) return toEngineDocument(doc);
-    try {
-      const bytes = await vscode.workspace.fs.readFile(e.uri);
-      return { key: e.key, fileName: fileNameOf(e.uri), languageId: '', text: new TextDecoder('utf-8').decode(bytes) };
-    } catch (err) {
-      this.log.warn(`cannot read ${e.uri.toString(true)}: ${(err as Error).message}`);
-      return null;
+  private readerList: Promise<ReaderInfo[]> | null = null;
+
+  /** The readers the worker has (their extensions, which read bytes), asked once. */
+  readers(): Promise<ReaderInfo[]> {
+    if (!this.readerList) {
+      this.readerList = this.client.query({ kind: 'readers' }).then((r) => (r.kind === 'readers' ? r.readers : []));
+      this.readerList.catch(() => (this.readerList = null));
     }
+    return this.readerList;
+  }
+
+  /** A document's model: the open editor's text, else the file's through workspace.fs (bytes for a binary format). */
+  private async text(e: Entry): Promise<EngineDocument | null> {
+    const binary = isBinaryModel(e.uri, await this.readers().catch(() => []));
+    return readModelContent(e.uri, binary, this.log);
   }
 
   /** Something changed (text, settings, a dependency): analyse again after `delay` ms. */
@@ -144,7 +149,9 @@ export class Analyses implements EngineService, vscode.Disposable {
     for (const lane of LANES) void this.runLane(e, lane);
   }
 
-  private textFor(e: Entry, stamp: number): Promise<EngineDocument | null> {
+  private async textFor(e: Entry, stamp: number): Promise<EngineDocument | null> {
+    // bytes move to the lane's worker (detached here), so each lane reads its own, both at once
+    if (isBinaryModel(e.uri, await this.readers().catch(() => []))) return readModelContent(e.uri, true, this.log);
     if (!e.text || e.text.stamp !== stamp) e.text = { stamp, doc: this.text(e) };
     return e.text.doc;
   }
@@ -175,7 +182,7 @@ export class Analyses implements EngineService, vscode.Disposable {
       return;
     }
     const id = client.analyze(
-      { key: e.key, version: stamp, fileName: doc.fileName, languageId: doc.languageId, text: doc.text, settings: this.settings(e.uri) },
+      { key: e.key, version: stamp, fileName: doc.fileName, languageId: doc.languageId, ...(doc.bytes ? { bytes: doc.bytes } : { text: doc.text ?? '' }), settings: this.settings(e.uri) },
       (r) => {
         const current = this.entries.get(e.key) === e && e.stamp === stamp;
         switch (r.kind) {

@@ -10,7 +10,9 @@ import { readConfig, type RflConfig, type SeverityName } from './config';
 import { DiagnosticsPublisher, Documentation } from './diagnostics';
 import { isCandidate, isExcluded, keyOf } from './documents';
 import { LayerHover, LayerLenses, QuickFixes, SELECTOR, StatusItem } from './features';
-import { registerInfluencePanel } from './panel';
+import { ModelViews } from './modelViews';
+import { registerOnnxTable } from './onnxTable/provider';
+import { registerInfluencePanel, type InfluencePanelApi } from './panel';
 import { WorkerClient } from './workerClient';
 import { analyzeWorkspace, modelGlob } from './workspacePass';
 
@@ -31,7 +33,11 @@ export class RflContext implements vscode.Disposable {
   readonly docs: Documentation;
   readonly lenses: LayerLenses;
   readonly status: StatusItem;
-  readonly panel: { show(uri: vscode.Uri, layer?: string): void };
+  readonly panel: InfluencePanelApi;
+  /** the active model's view: a text editor, or an ONNX layer table */
+  readonly views: ModelViews;
+  /** the ONNX layer tables (their probe is for the integration tests) */
+  onnxTables: ReturnType<typeof registerOnnxTable> | undefined;
   private extensions: string[] = [];
   private watcher: vscode.FileSystemWatcher | undefined;
   private passDone = false;
@@ -46,10 +52,11 @@ export class RflContext implements vscode.Disposable {
     this.mapsClient = new WorkerClient(script, log, 'maps');
     this.analyses = this.own(new Analyses(this.client, this.mapsClient, (uri) => this.configFor(uri), log));
     this.docs = new Documentation(extension.extensionUri);
-    this.publisher = this.own(new DiagnosticsPublisher((uri) => this.configFor(uri), this.docs));
+    this.publisher = this.own(new DiagnosticsPublisher((uri) => this.configFor(uri), this.docs, (uri) => this.analyses.get(uri)?.report?.layers));
     this.lenses = new LayerLenses(this.analyses, (uri) => this.configFor(uri));
     this.status = this.own(new StatusItem(this.analyses, (uri) => this.configFor(uri)));
-    this.panel = registerInfluencePanel(extension, this.analyses, log);
+    this.views = this.own(new ModelViews());
+    this.panel = registerInfluencePanel(extension, this.analyses, log, this.views);
     this.own({ dispose: () => (this.client.dispose(), this.mapsClient.dispose()) });
   }
 
@@ -77,7 +84,7 @@ export class RflContext implements vscode.Disposable {
   }
 
   start(): void {
-    const own = (d: vscode.Disposable) => this.own(d);
+    const own = <T extends vscode.Disposable>(d: T) => this.own(d);
     own(vscode.languages.registerHoverProvider(SELECTOR, new LayerHover(this.analyses)));
     own(vscode.languages.registerCodeLensProvider(SELECTOR, this.lenses));
     own(vscode.languages.registerCodeActionsProvider(SELECTOR, new QuickFixes(this.analyses, this.publisher), { providedCodeActionKinds: QuickFixes.kinds }));
@@ -85,7 +92,8 @@ export class RflContext implements vscode.Disposable {
       this.analyses.onDidChangeReport((uri) => {
         const e = this.analyses.get(uri);
         this.publisher.publish(uri, e?.report ? e.report.findings : null);
-        this.lenses.refresh();
+        // only a shown document's lenses change (a refresh cancels the lenses VS Code is resolving)
+        if (vscode.window.visibleTextEditors.some((ed) => keyOf(ed.document.uri) === keyOf(uri))) this.lenses.refresh();
         if (vscode.window.activeTextEditor?.document.uri.toString() === uri.toString()) this.status.update();
       }),
     );
@@ -121,6 +129,19 @@ export class RflContext implements vscode.Disposable {
     own(vscode.workspace.onDidChangeConfiguration((ev) => this.configChanged(ev)));
     own(vscode.workspace.onDidSaveTextDocument((d) => this.dependencyChanged(d.uri)));
     this.registerCommands();
+    // binary ONNX files: the layer table (a custom editor), analysed from their bytes
+    this.onnxTables = own(
+      registerOnnxTable({
+        extension: this.extension,
+        analyses: this.analyses,
+        views: this.views,
+        config: (uri) => this.configFor(uri),
+        log: this.log,
+        showMap: (uri, layer) => this.panel.show(uri, layer),
+        selected: (uri, layer) => this.panel.selectIfShown(uri, layer),
+        closed: (uri) => this.closed(uri),
+      }),
+    );
     for (const d of vscode.workspace.textDocuments) this.opened(d);
     void this.startWorkspacePass();
   }
@@ -131,6 +152,7 @@ export class RflContext implements vscode.Disposable {
       const input = t.input;
       if (input instanceof vscode.TabInputText) shown.add(keyOf(input.uri));
       else if (input instanceof vscode.TabInputTextDiff) shown.add(keyOf(input.modified));
+      else if (input instanceof vscode.TabInputCustom) shown.add(keyOf(input.uri));
     }
     for (const e of this.analyses.all()) {
       if (!e.open || shown.has(e.key)) continue;
@@ -145,7 +167,7 @@ export class RflContext implements vscode.Disposable {
    * workspace's model files, whose saved text the workspace pass keeps in the
    * Problems panel (analysed again from disk).
    */
-  private closed(uri: vscode.Uri): void {
+  closed(uri: vscode.Uri): void {
     this.analyses.forget(uri);
     this.publisher.publish(uri, null);
     if (this.inWorkspaceScope(uri)) this.analyses.invalidate(uri, false, 50);
@@ -164,8 +186,7 @@ export class RflContext implements vscode.Disposable {
   private async startWorkspacePass(): Promise<void> {
     try {
       await this.docs.load();
-      const r = await this.client.query({ kind: 'readers' });
-      if (r.kind === 'readers') this.extensions = r.readers.flatMap((x) => x.extensions);
+      this.extensions = (await this.analyses.readers()).flatMap((x) => x.extensions);
       if (this.extensions.length) {
         this.watcher = this.own(vscode.workspace.createFileSystemWatcher(modelGlob(this.extensions)));
         this.watcher.onDidChange((u) => this.dependencyChanged(u));
@@ -226,7 +247,7 @@ export class RflContext implements vscode.Disposable {
   private uriArg(arg: unknown): vscode.Uri | undefined {
     if (arg instanceof vscode.Uri) return arg;
     if (typeof arg === 'string' && arg) return vscode.Uri.parse(arg);
-    return vscode.window.activeTextEditor?.document.uri;
+    return this.views.activeUri();
   }
 
   private registerCommands(): void {

@@ -4,7 +4,7 @@
  * information where the problem starts elsewhere.
  */
 import * as vscode from 'vscode';
-import { FINDING_KINDS, type Finding, type FindingCode, type SourceRange } from '../core';
+import { FINDING_KINDS, type Finding, type FindingCode, type LayerReport, type SourceRange } from '../core';
 import { diagnosticSeverity, type RflConfig } from './config';
 
 export const SOURCE = 'rf-lens';
@@ -80,10 +80,22 @@ interface Related {
   message: string;
 }
 
-export function toDiagnostic(f: Finding, config: RflConfig, docs: Documentation, uri: vscode.Uri, doc?: vscode.TextDocument): vscode.Diagnostic | undefined {
+/**
+ * The message of a finding in a file without text positions (a binary ONNX
+ * model: every diagnostic sits on line 1), naming the node it is about when
+ * the message does not already.
+ */
+export function binaryMessage(f: Finding, layers: readonly LayerReport[] | undefined): string {
+  if (f.range || f.layer === null) return f.message;
+  const l = layers?.find((x) => x.id === f.layer);
+  if (!l) return f.message;
+  return f.message.includes(l.name) ? f.message : `${f.message} (node ${l.name}, ${l.type || l.op})`;
+}
+
+export function toDiagnostic(f: Finding, config: RflConfig, docs: Documentation, uri: vscode.Uri, doc?: vscode.TextDocument, layers?: readonly LayerReport[]): vscode.Diagnostic | undefined {
   const severity = severityOf(f, config);
   if (severity === undefined) return undefined;
-  const d = new vscode.Diagnostic(toRange(f.range, doc), f.message, severity);
+  const d = new vscode.Diagnostic(toRange(f.range, doc), doc ? f.message : binaryMessage(f, layers), severity);
   d.source = SOURCE;
   d.code = { value: f.code, target: docs.target(f.code) };
   // the engine's refactor adds `related` (where a problem starts when that is not the finding's own range)
@@ -104,6 +116,8 @@ export class DiagnosticsPublisher implements vscode.Disposable {
   constructor(
     private readonly config: (uri?: vscode.Uri) => RflConfig,
     private readonly docs: Documentation,
+    /** the layers of a document's report: names the node of a finding in a binary file */
+    private readonly layersOf: (uri: vscode.Uri) => readonly LayerReport[] | undefined = () => undefined,
   ) {}
 
   publish(uri: vscode.Uri, findings: Finding[] | null): void {
@@ -114,7 +128,7 @@ export class DiagnosticsPublisher implements vscode.Disposable {
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
     const out: vscode.Diagnostic[] = [];
     for (const f of findings) {
-      const d = toDiagnostic(f, this.config(uri), this.docs, uri, doc);
+      const d = toDiagnostic(f, this.config(uri), this.docs, uri, doc, doc ? undefined : this.layersOf(uri));
       if (!d) continue;
       this.byDiagnostic.set(d, f);
       out.push(d);

@@ -11,11 +11,13 @@ const SCHEMES = new Set(['file', 'untitled', 'vscode-remote', 'vscode-vfs', 'vsc
 /** Larger documents are no hand-written model definitions. */
 const MAX_CHARS = 8 * 1024 * 1024;
 
+/** A model as the engine reads it: a text document's text, or a binary file's bytes (see modelSource.ts). */
 export interface EngineDocument {
   key: string;
   fileName: string;
   languageId: string;
-  text: string;
+  text?: string;
+  bytes?: Uint8Array;
 }
 
 export function keyOf(uri: vscode.Uri): string {

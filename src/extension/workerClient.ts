@@ -20,6 +20,19 @@ export interface Logger {
 const FIELDS_ENDS: ReadonlySet<string> = new Set(['fields', 'cancelled', 'unclaimed', 'error']);
 const FULL_ENDS: ReadonlySet<string> = new Set(['complete', 'cancelled', 'unclaimed', 'error']);
 
+/**
+ * The buffers to transfer with a message carrying `bytes`, so a 500 MB model
+ * moves to the worker without a copy. A view into a larger shared buffer (a
+ * pool) is copied first: transferring would take the whole pool away.
+ */
+export function transferOf(bytes: Uint8Array): { bytes: Uint8Array; transfer: ArrayBuffer[] } {
+  const buffer = bytes.buffer;
+  if (!(buffer instanceof ArrayBuffer)) return { bytes, transfer: [] };
+  if (bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) return { bytes, transfer: [buffer] };
+  const own = bytes.slice();
+  return { bytes: own, transfer: [own.buffer] };
+}
+
 export class WorkerClient {
   private worker: Worker | null = null;
   private nextId = 1;
@@ -77,7 +90,11 @@ export class WorkerClient {
   analyze(request: Omit<AnalyzeRequest, 'id' | 'kind'>, on: (r: AnalyzeResponse) => void): number {
     const id = this.nextId++;
     this.streams.set(id, on);
-    this.w.postMessage({ ...request, kind: 'analyze', id } satisfies AnalyzeRequest);
+    if (request.bytes) {
+      // a binary model: its buffer moves to the worker (detached here), no copy
+      const { bytes, transfer } = transferOf(request.bytes);
+      this.w.postMessage({ ...request, bytes, kind: 'analyze', id } satisfies AnalyzeRequest, transfer);
+    } else this.w.postMessage({ ...request, kind: 'analyze', id } satisfies AnalyzeRequest);
     return id;
   }
 

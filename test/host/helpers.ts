@@ -68,7 +68,14 @@ export function rangeText(r: vscode.Range): string {
 }
 
 /** Asks the driver for a screenshot named `name` (artifacts/screenshots/<name>.png); returns what it saw. */
-export async function screenshot(name: string, options: { hoverWord?: string; settle?: number; escape?: boolean } = {}): Promise<Record<string, unknown> | null> {
+/**
+ * `click`: a CSS selector the driver clicks in whichever webview frame holds it, `keys` then pressed
+ * (Playwright key names), `after` ms to wait before the picture.
+ */
+export async function screenshot(
+  name: string,
+  options: { hoverWord?: string; settle?: number; escape?: boolean; click?: string; keys?: string[]; after?: number } = {},
+): Promise<Record<string, unknown> | null> {
   const signal = process.env.VSCODE_TEST_SCREENSHOT_SIGNAL;
   if (!signal) return null; // the desktop lane has no driver
   fs.writeFileSync(`${signal}.${name}.ready`, JSON.stringify(options));

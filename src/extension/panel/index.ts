@@ -9,6 +9,7 @@
  */
 import * as vscode from 'vscode';
 import type { EngineService } from '../engineService';
+import type { ModelViewsApi } from '../modelViews';
 import type { HostToPanel, PanelToHost, ViewState } from '../../shared/protocol';
 import { makeNonce, panelHtml } from './html';
 import { PanelSession } from './session';
@@ -20,6 +21,8 @@ const CURSOR_DEBOUNCE_MS = 120;
 
 export interface InfluencePanelApi {
   show(uri: vscode.Uri, layer?: string): void;
+  /** selects a layer when the panel is open on this model (a row of the ONNX table was selected) */
+  selectIfShown(uri: vscode.Uri, layer: string): void;
 }
 
 /** What the integration tests can see of the panel (the returned object carries it as its probe member). */
@@ -38,7 +41,8 @@ interface Live {
   disposables: vscode.Disposable[];
 }
 
-export function registerInfluencePanel(context: vscode.ExtensionContext, engine: EngineService, log: vscode.LogOutputChannel): InfluencePanelApi {
+/** `views`: where models are shown besides text editors (the ONNX table); the panel follows the active one and reveals layers there. */
+export function registerInfluencePanel(context: vscode.ExtensionContext, engine: EngineService, log: vscode.LogOutputChannel, views?: ModelViewsApi): InfluencePanelApi {
   let live: Live | null = null;
   const posted: InfluencePanelProbe['posted'] = [];
   /** set while the panel itself moves the editor's cursor, so the move is not echoed back */
@@ -48,6 +52,9 @@ export function registerInfluencePanel(context: vscode.ExtensionContext, engine:
   const dist = vscode.Uri.joinPath(context.extensionUri, 'dist');
 
   const sameDoc = (a: vscode.Uri | null | undefined, b: vscode.Uri) => !!a && a.toString() === b.toString();
+  /** the active model changed: a text editor's document, or (with `views`) an ONNX table's file */
+  const activeModelChanged: vscode.Event<vscode.Uri> =
+    views?.onDidChangeActive ?? ((f) => vscode.window.onDidChangeActiveTextEditor((ed) => (ed ? f(ed.document.uri) : undefined)));
 
   function editorFor(uri: vscode.Uri): vscode.TextEditor | undefined {
     return vscode.window.visibleTextEditors.find((e) => sameDoc(e.document.uri, uri));
@@ -76,6 +83,7 @@ export function registerInfluencePanel(context: vscode.ExtensionContext, engine:
       },
       reveal: (l) => {
         const doc = session.document;
+        if (doc && views?.revealInTable(doc, l.id)) return;
         if (!doc || !l.range) return;
         const editor = editorFor(doc);
         if (!editor) return;
@@ -151,7 +159,7 @@ export function registerInfluencePanel(context: vscode.ExtensionContext, engine:
         const s = (state ?? {}) as ViewState;
         let uri: vscode.Uri | null = null;
         try {
-          uri = s.uri ? vscode.Uri.parse(s.uri) : (vscode.window.activeTextEditor?.document.uri ?? null);
+          uri = s.uri ? vscode.Uri.parse(s.uri) : ((views ? views.activeUri() : vscode.window.activeTextEditor?.document.uri) ?? null);
         } catch {
           uri = null;
         }
@@ -159,10 +167,9 @@ export function registerInfluencePanel(context: vscode.ExtensionContext, engine:
         live = setup(panel, uri, s);
       },
     }),
-    // follow the active editor when it shows another model file
-    vscode.window.onDidChangeActiveTextEditor(async (editor) => {
-      if (!live || !editor || sameDoc(live.session.document, editor.document.uri)) return;
-      const uri = editor.document.uri;
+    // follow the active editor (or ONNX table) when it shows another model file
+    activeModelChanged(async (uri) => {
+      if (!live || sameDoc(live.session.document, uri)) return;
       if (uri.scheme !== 'file' && uri.scheme !== 'untitled' && uri.scheme !== 'vscode-vfs') return;
       const report = await engine.report(uri).catch(() => null);
       if (report && live && report.layers.length) void open(live, uri);
@@ -195,5 +202,9 @@ export function registerInfluencePanel(context: vscode.ExtensionContext, engine:
       await live?.session.handle(m);
     },
   };
-  return Object.assign({ show }, { probe });
+  function selectIfShown(uri: vscode.Uri, layer: string): void {
+    if (live && sameDoc(live.session.document, uri)) live.session.selectLayer(layer);
+  }
+
+  return Object.assign({ show, selectIfShown }, { probe });
 }

@@ -9,7 +9,7 @@
  * answered without reading the file again.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isRefusal, openModel, READERS, readerFor, type AnalyzeOptions, type LayerMetrics, type ModelHandle, type PadMode } from '../../core';
+import { isRefusal, openModel, READERS, readerFor, type AnalyzeOptions, type LayerMetrics, type ModelHandle, type ModelSource, type PadMode } from '../../core';
 import type { AnalysisSettings, MapPayload, WorkerRequest, WorkerResponse } from './messages';
 
 interface DocState {
@@ -49,7 +49,8 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 const ROLE: 'fields' | 'maps' | 'both' = (workerData as { role?: 'fields' | 'maps' } | null)?.role ?? 'both';
 
 async function analyzeDocument(req: Extract<WorkerRequest, { kind: 'analyze' }>): Promise<void> {
-  const source = { fileName: req.fileName, text: req.text };
+  // a binary model (ONNX) comes as its bytes, kept by the handle's reader views (weights are never copied)
+  const source: ModelSource = req.bytes ? { fileName: req.fileName, bytes: req.bytes } : { fileName: req.fileName, text: req.text ?? '' };
   const reader = readerFor(source);
   if (!reader || !reader.match(source)) {
     docs.delete(req.key);
@@ -169,7 +170,7 @@ async function handle(req: WorkerRequest): Promise<void> {
       case 'depthProfile':
         return depthProfile(req);
       case 'readers':
-        return post({ kind: 'readers', id: req.id, readers: READERS.map((r) => ({ format: r.format, extensions: [...r.extensions] })) });
+        return post({ kind: 'readers', id: req.id, readers: READERS.map((r) => ({ format: r.format, extensions: [...r.extensions], binary: r.binary === true })) });
       case 'forget':
         docs.delete(req.key);
         return post({ kind: 'done', id: req.id });

@@ -28,7 +28,10 @@ export type WorkerRequest =
       version: number;
       fileName: string;
       languageId: string;
-      text: string;
+      /** a text document's text; absent for a binary model */
+      text?: string;
+      /** a binary model's bytes (ONNX): their ArrayBuffer is transferred, never copied; the worker keeps them with the handle */
+      bytes?: Uint8Array;
       settings: AnalysisSettings;
     }
   | { kind: 'cancel'; id: number }
@@ -57,9 +60,16 @@ export type WorkerResponse =
       id: number;
       result: { padding: PadMode | 'file'; layers: string[]; edgeRatio: Array<number | null>; cornerRatio: Array<number | null> } | { refused: string };
     }
-  | { kind: 'readers'; id: number; readers: Array<{ format: string; extensions: string[] }> }
+  | { kind: 'readers'; id: number; readers: ReaderInfo[] }
   | { kind: 'done'; id: number }
   | { kind: 'error'; id: number; message: string };
+
+/** A reader as the editor glue sees it: which files it claims, and whether it reads bytes (a binary format). */
+export interface ReaderInfo {
+  format: string;
+  extensions: string[];
+  binary: boolean;
+}
 
 /** The worker's requests that are answered by exactly one response. */
 export type QueryRequest = Extract<WorkerRequest, { kind: 'map' | 'metrics' | 'depthProfile' | 'forget' | 'readers' }>;
