@@ -7,7 +7,7 @@ import type { Finding, LayerReport } from '../core';
 import type { Analyses } from './analyses';
 import type { RflConfig } from './config';
 import { DiagnosticsPublisher, SOURCE, toRange } from './diagnostics';
-import { hoverMarkdown, lensTitle, statusText } from './format';
+import { commandLink, hoverMarkdown, lensTitle, modelLensTitle, modelSummary, statusText } from './format';
 import type { PlainReport } from './worker/messages';
 
 export const SELECTOR: vscode.DocumentSelector = [
@@ -72,7 +72,10 @@ class LayerLens extends vscode.CodeLens {
   }
 }
 
-export class LayerLenses implements vscode.CodeLensProvider<LayerLens> {
+/** Above each model a file defines (a Python class, factory or instance): the analysed one's numbers, or "Analyze this model". */
+class ModelLens extends vscode.CodeLens {}
+
+export class LayerLenses implements vscode.CodeLensProvider<LayerLens | ModelLens> {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
 
@@ -85,11 +88,11 @@ export class LayerLenses implements vscode.CodeLensProvider<LayerLens> {
     this.changed.fire();
   }
 
-  provideCodeLenses(doc: vscode.TextDocument): LayerLens[] {
+  provideCodeLenses(doc: vscode.TextDocument): Array<LayerLens | ModelLens> {
     if (!this.config(doc.uri).codeLens) return [];
     const report = currentReport(this.analyses, doc);
     if (!report) return [];
-    const out: LayerLens[] = [];
+    const out: Array<LayerLens | ModelLens> = this.modelLenses(doc, report);
     for (const l of report.layers) {
       if (!l.range || !l.rf || l.op === 'input' || l.range.start.line >= doc.lineCount) continue;
       out.push(new LayerLens(new vscode.Range(l.range.start.line, 0, l.range.start.line, 0), doc.uri, l));
@@ -97,7 +100,29 @@ export class LayerLenses implements vscode.CodeLensProvider<LayerLens> {
     return out;
   }
 
-  async resolveCodeLens(lens: LayerLens): Promise<LayerLens> {
+  private modelLenses(doc: vscode.TextDocument, report: PlainReport): ModelLens[] {
+    const out: ModelLens[] = [];
+    for (const name of report.models) {
+      const def = report.modelDefinitions?.[name];
+      if (!def || def.start.line >= doc.lineCount) continue;
+      const range = new vscode.Range(def.start.line, 0, def.start.line, 0);
+      const uri = doc.uri.toString();
+      out.push(
+        new ModelLens(
+          range,
+          name === report.model
+            ? report.models.length > 1
+              ? { title: modelLensTitle(report), command: 'rfLens.selectModel', arguments: [uri], tooltip: `${name} is analysed; click to choose another model of this file` }
+              : { title: modelLensTitle(report), command: 'rfLens.showInfluenceMap', arguments: [uri], tooltip: `Show the influence map of ${name}` }
+            : { title: 'Analyze this model', command: 'rfLens.selectModel', arguments: [uri, name], tooltip: `Analyse ${name} instead of ${report.model ?? 'the first model'}` },
+        ),
+      );
+    }
+    return out;
+  }
+
+  async resolveCodeLens(lens: LayerLens | ModelLens): Promise<LayerLens | ModelLens> {
+    if (!(lens instanceof LayerLens)) return lens;
     const m = lens.layer.output ? await this.analyses.layerMetrics(lens.uri, lens.layer.id) : null;
     lens.command = {
       title: lensTitle(lens.layer, m && !('refused' in m) ? m : null),
@@ -167,21 +192,21 @@ export class StatusItem implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    const finals = report.finalLayers.map((id) => report.layers.find((l) => l.id === id)).filter((l): l is LayerReport => !!l);
-    const widest = finals.filter((l) => l.rf).sort((a, b) => b.rf!.size.reduce((p, n) => p * n, 1) - a.rf!.size.reduce((p, n) => p * n, 1))[0];
-    const edges = report.finalLayers.map((id) => report.metrics[id]?.edgeRatio).filter((x): x is number => typeof x === 'number');
-    const edge = edges.length ? Math.min(...edges) : null;
-    this.item.text = statusText(widest?.rf?.size ?? null, edge);
+    const { finals, rf, edge } = modelSummary(report);
+    const several = report.models.length > 1 && report.model ? report.model : undefined;
+    this.item.text = statusText(rf, edge, several);
     const threshold = this.config(doc.uri).edgeRatioThreshold;
     const low = edge !== null && edge < threshold;
     this.item.backgroundColor = low ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.tooltip = new vscode.MarkdownString(
-      `**Receptive Field Lens**\n\nFinal layer${finals.length > 1 ? 's' : ''} ${finals.map((l) => l.name).join(', ')}: receptive field ${
-        widest?.rf?.size.join('×') ?? '–'
+    const tooltip = new vscode.MarkdownString(
+      `**Receptive Field Lens**\n\n${several ? `Model ${several} (${commandLink('select another', 'rfLens.selectModel', [doc.uri.toString()])}). ` : ''}Final layer${finals.length > 1 ? 's' : ''} ${finals.map((l) => l.name).join(', ')}: receptive field ${
+        rf?.join('×') ?? '–'
       } px of ${report.input?.shape.join('×') ?? '–'}, edge ratio ${edge === null ? '–' : edge.toFixed(3)}${
         low ? ` (below the threshold ${threshold})` : ''
       }.\n\nClick to show the influence map.`,
     );
+    tooltip.isTrusted = { enabledCommands: ['rfLens.selectModel'] };
+    this.item.tooltip = tooltip;
     this.item.show();
   }
 
