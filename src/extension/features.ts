@@ -93,10 +93,17 @@ export class LayerLenses implements vscode.CodeLensProvider<LayerLens | ModelLen
     const report = currentReport(this.analyses, doc);
     if (!report) return [];
     const out: Array<LayerLens | ModelLens> = this.modelLenses(doc, report);
+    // Layers defined by the same call (a Python block built by a helper: `conv_block(16, 16)` gives a conv, a ReLU
+    // and the block's output) share a range: one lens for them, the last (the block's output, what the line gives).
+    const byRange = new Map<string, LayerReport>();
     for (const l of report.layers) {
       if (!l.range || !l.rf || l.op === 'input' || l.range.start.line >= doc.lineCount) continue;
-      out.push(new LayerLens(new vscode.Range(l.range.start.line, 0, l.range.start.line, 0), doc.uri, l));
+      const r = l.range;
+      const key = `${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}`;
+      byRange.delete(key); // (re-inserted: the lenses stay in the order of the layers they show)
+      byRange.set(key, l);
     }
+    for (const l of byRange.values()) out.push(new LayerLens(new vscode.Range(l.range!.start.line, 0, l.range!.start.line, 0), doc.uri, l));
     return out;
   }
 

@@ -55,7 +55,10 @@ export interface ModelPick extends vscode.QuickPickItem {
 
 /** The quick pick's items: every model the file defines, the analysed one marked. */
 export function modelPicks(report: AnalysisReport, doc: vscode.TextDocument | undefined): ModelPick[] {
-  return report.models.map((name) => {
+  // in file order (the reader lists the analysed model first)
+  const line = (name: string) => report.modelDefinitions?.[name]?.start.line ?? Infinity;
+  const names = report.models.map((name, i) => ({ name, i })).sort((a, b) => line(a.name) - line(b.name) || a.i - b.i);
+  return names.map(({ name }) => {
     const def = report.modelDefinitions?.[name];
     const line = def && doc && def.start.line < doc.lineCount ? doc.lineAt(def.start.line).text : '';
     const kind = def ? definitionKind(line) : 'model';

@@ -337,7 +337,8 @@ export const pythonReader: ModelReader = {
   extensions: ['.py'],
   match(source: ModelSource): boolean {
     const head = sourceText(source).slice(0, 20000);
-    return /\b(import|from)\s+(torch|keras|tensorflow|torchvision|timm)\b|nn\.Module|keras\.|layers\.Conv/.test(head);
+    // (a `# rflens:` comment claims a file whose model comes from a library: `import mylib; model = mylib.net()`)
+    return /\b(import|from)\s+(torch|keras|tensorflow|torchvision|timm)\b|nn\.Module|keras\.|layers\.Conv|#\s*rflens:/.test(head);
   },
   read: readPython,
 };
