@@ -24,14 +24,17 @@ function contains(r: LayerReport['range'], p: vscode.Position): boolean {
   return after && before;
 }
 
-/** The layer whose definition holds the position (the innermost when definitions nest). */
+/**
+ * The layer whose definition holds the position (the innermost when definitions nest; of layers one call
+ * builds, sharing its range, the last: a Python block's output, as its CodeLens shows).
+ */
 export function layerAt(report: PlainReport, p: vscode.Position): LayerReport | null {
   let best: LayerReport | null = null;
   let bestSize = Infinity;
   for (const l of report.layers) {
     if (!contains(l.range, p)) continue;
     const size = (l.range!.end.line - l.range!.start.line) * 1e4 + (l.range!.end.character - l.range!.start.character);
-    if (size < bestSize) {
+    if (size <= bestSize) {
       best = l;
       bestSize = size;
     }

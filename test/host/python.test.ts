@@ -9,6 +9,7 @@
  */
 import { strict as assert } from 'node:assert';
 import * as vscode from 'vscode';
+import type { InfluencePanelProbe } from '../../src/extension/panel';
 import { api, codeOf, diagnostics, editAndSettle, openModel, screenshot, setSetting, settled, sleep, waitFor, ws } from './helpers';
 
 const MODELS = ws('pyproj', 'app', 'models.py');
@@ -114,14 +115,17 @@ describe('Python models in VS Code: imports and the model picker', function () {
     );
     const text = await hoverText(MODELS, new vscode.Position(12, 25)); // self.second = conv_block(16, 16)
     assert.match(text, new RegExp(`\\| receptive field \\| ${rf}×${rf} px of 64×64 \\|`));
-    assert.match(text, /Conv2d/);
+    assert.match(text, /^\*\*second\*\* · `Sequential`/m); // the block's output, as its CodeLens
+    // a helper module that defines no model is no model file: no "No model found" in the Problems panel
+    await waitFor('blocks.py analysed', async () => (await vscode.workspace.openTextDocument(BLOCKS)) && (await api()).context.analyses.get(BLOCKS)?.claimed === false, 20000);
+    assert.deepEqual(diagnostics(BLOCKS), []);
     const status = (await api()).context.status.item;
     assert.equal(status.text, `$(eye) TwoBlocks · RF ${rf}×${rf} · edge ${edge}`);
     const pos = new vscode.Position(11, 25); // self.first = conv_block(3, 16): no squiggle there to hover first
     editor.selection = new vscode.Selection(pos, pos);
     await vscode.commands.executeCommand('editor.action.showHover');
     const ui = await screenshot('python-hover', { settle: 1500 });
-    if (ui) assert.match(String(ui['hoverText'] ?? ''), /receptive field\s+3×3 px of 64×64/);
+    if (ui) assert.match(String(ui['hoverText'] ?? ''), /^first · Sequential[^]*receptive field\s+3×3 px of 64×64/);
     const shot = await screenshot('python-codelens', { escape: true });
     if (shot) assert.ok((shot['codeLenses'] as string[]).some((t) => t.includes('analysed model')), JSON.stringify(shot['codeLenses']));
   });
@@ -206,9 +210,14 @@ describe('Python models in VS Code: imports and the model picker', function () {
     assert.match(await hoverText(MODELS, new vscode.Position(21, 25)), /\| receptive field \| 3×3 px of 64×64 \|[^]*\| jump · start \| 2 px/);
     // remembered per document (workspace state)
     assert.equal(a.context.models.get(MODELS), 'StridedBlocks');
-    // the panel shows the chosen model
-    const report = await a.context.analyses.report(MODELS);
-    assert.equal(report?.model, 'StridedBlocks');
+    // the panel shows the chosen model: the map of StridedBlocks' output
+    const panel = (a.context.panel as unknown as { probe: InfluencePanelProbe }).probe;
+    let since = panel.posted.length;
+    await vscode.commands.executeCommand('rfLens.showInfluenceMap', MODELS.toString());
+    await waitFor('the map of third in the panel', () => panel.posted.slice(since).some((m) => m.type === 'map' && m.layers?.join() === 'third'), 30000);
+    assert.equal(panel.session()?.currentReport?.model, 'StridedBlocks');
+    await vscode.window.showTextDocument(editor.document, vscode.ViewColumn.One);
+    since = panel.posted.length;
     // the command without a name: a quick pick of the file's models (classes by name), the analysed one marked
     editor.selection = new vscode.Selection(0, 0, 0, 0);
     const picked = vscode.commands.executeCommand<string | undefined>('rfLens.selectModel', MODELS.toString());
@@ -220,5 +229,6 @@ describe('Python models in VS Code: imports and the model picker', function () {
     assert.equal(await picked, 'TwoBlocks');
     await waitFor('TwoBlocks analysed again', () => a.context.analyses.get(MODELS)?.report?.model === 'TwoBlocks' && a.context.analyses.idle(MODELS));
     assert.match(rfl004(MODELS), /sees at most 5x5 pixels/);
+    await waitFor('the panel follows: the map of second', () => panel.posted.slice(since).some((m) => m.type === 'map' && m.layers?.join() === 'second'), 30000);
   });
 });

@@ -70,6 +70,22 @@ async function openWithImports(req: AnalyzeRequest, source: ModelSource, opts: A
 
 type AnalyzeRequest = Extract<WorkerRequest, { kind: 'analyze' }>;
 
+/**
+ * A Python file that defines no model (a package's helper module, a script
+ * that merely imports torch) is not a model file for the editor: it gets no
+ * "No model found" in the Problems panel (named on the command line it still
+ * does). Unless something on a line explains why (an import not found, a
+ * syntax error): then the user sees it.
+ */
+function definesNoModel(m: ModelHandle): boolean {
+  return m.report.format === 'python' && m.report.models.length === 0 && m.report.findings.every((f) => !f.range);
+}
+
+function unclaimed(req: AnalyzeRequest): void {
+  docs.delete(req.key);
+  post({ kind: 'unclaimed', id: req.id, key: req.key, version: req.version });
+}
+
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
@@ -96,6 +112,7 @@ async function analyzeDocument(req: AnalyzeRequest): Promise<void> {
   if (ROLE !== 'maps') {
     const got = await openWithImports(req, source, { ...opts, findings: 'fields' });
     if (!got) return void post({ kind: 'cancelled', id: req.id, key: req.key, version: req.version });
+    if (definesNoModel(got.model)) return unclaimed(req);
     fieldsModel = got.model;
     dependencies = got.dependencies;
   }
@@ -119,6 +136,7 @@ async function analyzeDocument(req: AnalyzeRequest): Promise<void> {
       if (docs.get(req.key) === state) docs.delete(req.key);
       return void post({ kind: 'cancelled', id: req.id, key: req.key, version: req.version });
     }
+    if (definesNoModel(got.model)) return unclaimed(req);
     full = got.model;
     dependencies = got.dependencies;
   }
