@@ -95,7 +95,7 @@ export class LayerLenses implements vscode.CodeLensProvider<LayerLens | ModelLen
     if (!this.config(doc.uri).codeLens) return [];
     const report = currentReport(this.analyses, doc);
     if (!report) return [];
-    const out: Array<LayerLens | ModelLens> = this.modelLenses(doc, report);
+    const out: Array<LayerLens | ModelLens> = [];
     // Layers defined by the same call (a Python block built by a helper: `conv_block(16, 16)` gives a conv, a ReLU
     // and the block's output) share a range: one lens for them, the last (the block's output, what the line gives).
     const byRange = new Map<string, LayerReport>();
@@ -107,7 +107,10 @@ export class LayerLenses implements vscode.CodeLensProvider<LayerLens | ModelLen
       byRange.set(key, l);
     }
     for (const l of byRange.values()) out.push(new LayerLens(new vscode.Range(l.range!.start.line, 0, l.range!.start.line, 0), doc.uri, l));
-    return out;
+    // the only model of a file built on one line (`model = mylib.net()`) has its numbers in that line's layer lens already
+    const layerLines = new Set(out.map((l) => l.range.start.line));
+    const models = this.modelLenses(doc, report).filter((m) => report.models.length > 1 || !layerLines.has(m.range.start.line));
+    return [...models, ...out];
   }
 
   private modelLenses(doc: vscode.TextDocument, report: PlainReport): ModelLens[] {

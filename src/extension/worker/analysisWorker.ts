@@ -132,7 +132,8 @@ async function analyzeDocument(req: AnalyzeRequest): Promise<void> {
   let full = state.model;
   if (!full) {
     const got = await openWithImports(req, source, opts);
-    if (!got || cancelled.delete(req.id) || docs.get(req.key) !== state) {
+    const wasCancelled = cancelled.delete(req.id); // (always forgotten: the set holds only ids still running)
+    if (!got || wasCancelled || docs.get(req.key) !== state) {
       if (docs.get(req.key) === state) docs.delete(req.key);
       return void post({ kind: 'cancelled', id: req.id, key: req.key, version: req.version });
     }
