@@ -5,7 +5,7 @@
  * under the extension rule of formats/index.ts; the rest is skipped silently.
  */
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { candidateReaders, type FileAccess, type ModelReader, type ModelSource } from '../core';
 
 /** Folders never entered (hidden folders, names starting with '.', are skipped as well). */
@@ -43,13 +43,15 @@ export function readSource(path: string): ModelSource {
   return { fileName: path, text: bytes.toString('utf8'), bytes: view };
 }
 
-/** Files a reader may read besides the model (Python imports), from the file system, relative to the model file's folder. */
-export function fileAccess(modelFile: string): FileAccess {
-  const base = dirname(resolve(modelFile));
+/**
+ * Files a reader may read besides the model (Python imports), from the file system. The reader names them from
+ * the model's path as given and from --python-path, both relative to the working folder (as the user typed them).
+ */
+export function fileAccess(): FileAccess {
   return {
     readText(path: string): string | null {
       try {
-        return readFileSync(resolve(base, path), 'utf8');
+        return readFileSync(resolve(path), 'utf8');
       } catch {
         return null;
       }

@@ -257,7 +257,7 @@ function runAnalyze(paths: string[], options: AnalyzeOptions, format: OutputForm
       return;
     }
     if (entry.folder !== null) found.set(entry.folder, (found.get(entry.folder) ?? 0) + 1);
-    const fileOptions: AnalyzeOptions = { ...options, files: fileAccess(entry.path), ...(opened.reader ? { reader: opened.reader.format } : {}) };
+    const fileOptions: AnalyzeOptions = { ...options, files: fileAccess(), ...(opened.reader ? { reader: opened.reader.format } : {}) };
     const result = analyze(opened.source, fileOptions);
     if (result.requestError || !result.model) {
       const why = whyNot(entry.path, result);
@@ -310,7 +310,7 @@ function runMap(file: string, options: AnalyzeOptions, values: MapValues, json: 
   } catch (e) {
     fail(`cannot read ${file}: ${errorCode(e)}`);
   }
-  const model = openModel(source, { ...options, files: fileAccess(file) });
+  const model = openModel(source, { ...options, files: fileAccess() });
   const result = model.report;
   if (result.requestError || !result.model) fail(whyNot(file, result));
   let target: string | string[] = 'outputs';

@@ -313,6 +313,7 @@ export function openModel(source: ModelSource, options: AnalyzeOptions = {}): Mo
     report.findings.push(...read.findings);
     if (read.wants?.length) report.wants = read.wants.slice();
     report.models = read.models.map((m) => m.name);
+    for (const m of read.models) if (m.definition) (report.modelDefinitions ??= {})[m.name] = m.definition;
     const graph = options.model ? read.models.find((m) => m.name === options.model) : read.models[0];
     if (!graph) {
       if (options.model) report.requestError = `no model named "${options.model}" in ${source.fileName} (it has ${report.models.join(', ') || 'none'})`;

@@ -47,6 +47,8 @@ export interface AnalysisReport {
   model: string | null;
   /** every model the file defines */
   models: string[];
+  /** where each model is defined, by name, for the readers that know (Python: the class, factory or assignment) */
+  modelDefinitions?: Record<string, SourceRange>;
   dialect?: string;
   input: { shape: number[]; source: InputSource } | null;
   outputs: string[];

@@ -11,6 +11,7 @@ import type { RflConfig } from './config';
 import { keyOf, type EngineDocument } from './documents';
 import type { DepthProfile, EngineService, MapRequest, MapResult, Refused } from './engineService';
 import { isBinaryModel, readModelContent } from './modelSource';
+import type { FileTexts } from './worker/importRounds';
 import type { AnalysisSettings, PlainReport, ReaderInfo } from './worker/messages';
 import type { Logger, WorkerClient } from './workerClient';
 
@@ -39,6 +40,21 @@ export interface Entry {
   timings: { fieldsMs?: number; completeMs?: number; editToFields?: number; editToComplete?: number; changedAt?: number };
 }
 
+/**
+ * What an analysis needs besides the document's text and settings, supplied
+ * by the context: the model the user chose, the files the model imports
+ * (importFiles.ts) and the reader options that come from them.
+ */
+export interface AnalysisInputs {
+  forRequest(uri: vscode.Uri): Promise<{ model?: string; files?: FileTexts; readerOptions?: Record<string, string> }>;
+  /** the files a reader wants (imports) while it analyses the document */
+  load(uri: vscode.Uri, paths: string[]): Promise<FileTexts>;
+  /** the files the document's latest analysis read */
+  read(uri: vscode.Uri, dependencies: readonly string[]): void;
+  /** the document is no longer analysed */
+  forget(uri: vscode.Uri): void;
+}
+
 let stampCounter = 0;
 
 type Lane = 'fields' | 'maps';
@@ -55,6 +71,8 @@ export class Analyses implements EngineService, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChangeReport = this.changed.event;
   private readonly languageSwitch = new vscode.EventEmitter<{ uri: vscode.Uri; format: string }>();
+  /** set by the context: the chosen model and imported files of each analysis */
+  inputs: AnalysisInputs | null = null;
   /** A document whose language VS Code guessed wrongly (a Darknet .cfg opened as 'properties'). */
   readonly onDidRecogniseFormat = this.languageSwitch.event;
 
@@ -169,6 +187,7 @@ export class Analyses implements EngineService, vscode.Disposable {
     const stamp = e.stamp;
     state.inflight = { id: -1, stamp };
     const doc = await this.textFor(e, stamp);
+    const inputs = doc && this.inputs ? await this.inputs.forRequest(e.uri) : {};
     if (!doc || this.entries.get(e.key) !== e) {
       state.inflight = null;
       if (!doc && e.stamp === stamp) {
@@ -181,8 +200,19 @@ export class Analyses implements EngineService, vscode.Disposable {
       this.settle(e);
       return;
     }
+    const settings = this.settings(e.uri);
+    if (inputs.readerOptions) settings.readerOptions = inputs.readerOptions;
     const id = client.analyze(
-      { key: e.key, version: stamp, fileName: doc.fileName, languageId: doc.languageId, ...(doc.bytes ? { bytes: doc.bytes } : { text: doc.text ?? '' }), settings: this.settings(e.uri) },
+      {
+        key: e.key,
+        version: stamp,
+        fileName: doc.fileName,
+        languageId: doc.languageId,
+        ...(doc.bytes ? { bytes: doc.bytes } : { text: doc.text ?? '' }),
+        settings,
+        ...(inputs.model ? { model: inputs.model } : {}),
+        ...(inputs.files ? { files: inputs.files } : {}),
+      },
       (r) => {
         const current = this.entries.get(e.key) === e && e.stamp === stamp;
         switch (r.kind) {
@@ -199,6 +229,7 @@ export class Analyses implements EngineService, vscode.Disposable {
             if (current) {
               e.claimed = true;
               e.report = r.report;
+              this.inputs?.read(e.uri, r.dependencies ?? []);
               e.reportStamp = stamp;
               e.timings.fieldsMs = r.ms;
               if (e.timings.changedAt !== undefined) e.timings.editToFields = performance.now() - e.timings.changedAt;
@@ -238,6 +269,7 @@ export class Analyses implements EngineService, vscode.Disposable {
           if (!e.timer && this.entries.get(e.key) === e) void this.runLane(e, lane);
         } else this.settle(e);
       },
+      this.inputs ? (paths) => this.inputs!.load(e.uri, paths) : undefined,
     );
     state.inflight = { id, stamp };
   }
@@ -272,6 +304,7 @@ export class Analyses implements EngineService, vscode.Disposable {
     const m = e.lanes.maps.inflight;
     if (m) this.mapsClient.cancel(m.id);
     this.entries.delete(e.key);
+    this.inputs?.forget(uri);
     this.settle(e);
     void this.client.query({ kind: 'forget', key: e.key }).catch(() => undefined);
     this.changed.fire(uri);

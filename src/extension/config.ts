@@ -32,6 +32,8 @@ export interface RflConfig {
   exclude: string[];
   /** milliseconds between the last keystroke and the analysis */
   debounceMs: number;
+  /** folders where Python imports of installed libraries are looked up (the command line's --python-path) */
+  pythonPath: string[];
 }
 
 /** Reads a setting; undefined when unset. */
@@ -62,7 +64,14 @@ export function readConfig(get: ConfigGetter): RflConfig {
     paddingWhatIf: typeof pad === 'string' && (PAD_MODES as readonly string[]).includes(pad) ? (pad as PadMode) : 'file',
     exclude: Array.isArray(exclude) ? exclude.filter((g): g is string => typeof g === 'string' && g.trim() !== '') : [],
     debounceMs: Math.floor(num('debounceMs', 30, 0, 5000)),
+    pythonPath: stringList(get('pythonPath')),
   };
+}
+
+/** A list of folders: an array of strings, or one string with one folder per line. */
+function stringList(v: unknown): string[] {
+  const items = Array.isArray(v) ? v : typeof v === 'string' ? v.split('\n') : [];
+  return items.filter((s): s is string => typeof s === 'string').map((s) => s.trim()).filter((s) => s !== '');
 }
 
 /** Severity overrides for the engine: only the codes whose setting differs from the default. */

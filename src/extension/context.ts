@@ -8,8 +8,10 @@ import * as vscode from 'vscode';
 import { Analyses } from './analyses';
 import { readConfig, type RflConfig, type SeverityName } from './config';
 import { DiagnosticsPublisher, Documentation } from './diagnostics';
-import { isCandidate, isExcluded, keyOf } from './documents';
+import { isCandidate, isExcluded, isLibraryFile, keyOf } from './documents';
 import { LayerHover, LayerLenses, QuickFixes, SELECTOR, StatusItem } from './features';
+import { ImportFiles } from './importFiles';
+import { ModelChoices, modelPicks } from './modelChoice';
 import { ModelViews } from './modelViews';
 import { registerOnnxTable } from './onnxTable/provider';
 import { registerInfluencePanel, type InfluencePanelApi } from './panel';
@@ -38,6 +40,10 @@ export class RflContext implements vscode.Disposable {
   readonly views: ModelViews;
   /** the ONNX layer tables (their probe is for the integration tests) */
   onnxTables: ReturnType<typeof registerOnnxTable> | undefined;
+  /** the files models import (Python), cached per version, and who imports what */
+  readonly imports = new ImportFiles();
+  /** the model the user chose per document */
+  readonly models: ModelChoices;
   private extensions: string[] = [];
   private watcher: vscode.FileSystemWatcher | undefined;
   private passDone = false;
@@ -51,6 +57,17 @@ export class RflContext implements vscode.Disposable {
     this.client = new WorkerClient(script, log, 'fields');
     this.mapsClient = new WorkerClient(script, log, 'maps');
     this.analyses = this.own(new Analyses(this.client, this.mapsClient, (uri) => this.configFor(uri), log));
+    this.models = this.own(new ModelChoices(extension.workspaceState));
+    this.analyses.inputs = {
+      forRequest: async (uri) => {
+        const [files, pythonPath] = await Promise.all([this.imports.known(uri), this.imports.pythonPath(uri, this.configFor(uri).pythonPath)]);
+        const model = this.models.get(uri);
+        return { ...(model ? { model } : {}), files, ...(pythonPath.length ? { readerOptions: { 'python-path': pythonPath.join('\n') } } : {}) };
+      },
+      load: (uri, paths) => this.imports.load(uri, paths),
+      read: (uri, dependencies) => this.imports.record(uri, dependencies),
+      forget: (uri) => this.imports.forget(uri),
+    };
     this.docs = new Documentation(extension.extensionUri);
     this.publisher = this.own(new DiagnosticsPublisher((uri) => this.configFor(uri), this.docs, (uri) => this.analyses.get(uri)?.report?.layers));
     this.lenses = new LayerLenses(this.analyses, (uri) => this.configFor(uri));
@@ -110,14 +127,27 @@ export class RflContext implements vscode.Disposable {
     own(
       vscode.workspace.onDidChangeTextDocument((ev) => {
         if (ev.contentChanges.length === 0) return;
-        if (this.analyses.get(ev.document.uri) || isCandidate(ev.document, this.configFor(ev.document.uri))) this.analyses.invalidate(ev.document.uri, true, this.configFor(ev.document.uri).debounceMs);
+        const debounce = this.configFor(ev.document.uri).debounceMs;
+        if (this.analyses.get(ev.document.uri) || isCandidate(ev.document, this.configFor(ev.document.uri))) this.analyses.invalidate(ev.document.uri, true, debounce);
+        this.importersChanged(ev.document.uri, debounce); // an imported module edited, saved or not
       }),
     );
     own(
       vscode.workspace.onDidCloseTextDocument((d) => {
         if (this.analyses.get(d.uri)?.open) this.closed(d.uri);
+        this.importersChanged(d.uri, 50); // unsaved edits of an imported module are gone: its file counts again
       }),
     );
+    own(this.models.onDidChange((uri) => this.analyses.invalidate(uri, this.analyses.get(uri)?.open ?? true)));
+    // a virtual environment created, removed or upgraded changes where every import resolves
+    const venvs = this.own(vscode.workspace.createFileSystemWatcher('**/pyvenv.cfg'));
+    const venvChanged = (u: vscode.Uri) => {
+      this.imports.changed(u);
+      for (const e of this.analyses.all()) if (e.report?.format === 'python') this.analyses.invalidate(e.uri, e.open, 50);
+    };
+    own(venvs.onDidCreate(venvChanged));
+    own(venvs.onDidChange(venvChanged));
+    own(venvs.onDidDelete(venvChanged));
     // closing its last tab is closing the document for the user (VS Code disposes the model later)
     own(vscode.window.tabGroups.onDidChangeTabs((ev) => (ev.closed.length ? this.tabsClosed() : undefined)));
     own(vscode.window.onDidChangeActiveTextEditor(() => this.status.update()));
@@ -192,6 +222,7 @@ export class RflContext implements vscode.Disposable {
         this.watcher.onDidChange((u) => this.dependencyChanged(u));
         this.watcher.onDidCreate((u) => this.dependencyChanged(u));
         this.watcher.onDidDelete((u) => {
+          this.importersChanged(u, 50);
           if (vscode.workspace.textDocuments.some((d) => keyOf(d.uri) === keyOf(u))) return;
           this.analyses.forget(u);
           this.publisher.publish(u, null);
@@ -213,13 +244,15 @@ export class RflContext implements vscode.Disposable {
   private dependencyChanged(uri: vscode.Uri): void {
     const key = keyOf(uri);
     const open = vscode.workspace.textDocuments.some((d) => keyOf(d.uri) === key);
-    if (!open && this.passDone && !isExcluded(uri, this.configFor(uri))) this.analyses.invalidate(uri, false, 50);
-    const name = uri.path.split('/').pop();
-    for (const e of this.analyses.all()) {
-      if (e.key === key || !e.open) continue;
-      // the engine's refactor lets readers that follow files (Python imports) list what they read
-      const deps = (e.report as { dependencies?: string[] } | null)?.dependencies;
-      if (deps?.some((d) => d === uri.fsPath || d === uri.path || (name !== undefined && d.endsWith(`/${name}`)))) this.analyses.invalidate(e.uri, true, 50);
+    if (!open && this.passDone && !isExcluded(uri, this.configFor(uri)) && !isLibraryFile(uri)) this.analyses.invalidate(uri, false, 50);
+    this.importersChanged(uri, 50);
+  }
+
+  /** A file models read (a Python import) changed: they are analysed again with its new text. */
+  private importersChanged(uri: vscode.Uri, delay: number): void {
+    for (const key of this.imports.changed(uri)) {
+      const e = this.analyses.all().find((x) => x.key === key);
+      if (e) this.analyses.invalidate(e.uri, e.open, delay);
     }
   }
 
@@ -229,11 +262,11 @@ export class RflContext implements vscode.Disposable {
     this.configs.clear();
     this.config = this.readConfig();
     this.log.info('settings changed');
-    const analysis = ['defaultInputSize', 'edgeRatioThreshold', 'paddingWhatIf'] as const;
+    const analysis = ['defaultInputSize', 'edgeRatioThreshold', 'paddingWhatIf', 'pythonPath'] as const;
     for (const e of this.analyses.all()) {
       const was = before.get(e.key)!;
       const now = this.configFor(e.uri);
-      const reanalyse = analysis.some((k) => was[k] !== now[k]);
+      const reanalyse = analysis.some((k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]));
       if (isExcluded(e.uri, now)) {
         this.analyses.forget(e.uri);
         this.publisher.publish(e.uri, null);
@@ -285,6 +318,7 @@ export class RflContext implements vscode.Disposable {
       }
     });
     cmd('rfLens.analyzeWorkspace', () => this.workspacePass(true));
+    cmd('rfLens.selectModel', (uriArg, modelArg) => this.selectModel(this.uriArg(uriArg), typeof modelArg === 'string' ? modelArg : undefined));
     cmd('rfLens.showOutput', () => this.log.show(true));
     cmd('rfLens.showDocumentation', async (code) => {
       await vscode.commands.executeCommand('vscode.open', this.docs.target(String(code ?? '')));
@@ -298,6 +332,36 @@ export class RflContext implements vscode.Disposable {
       const base = (target === vscode.ConfigurationTarget.WorkspaceFolder ? inspect?.workspaceFolderValue : target === vscode.ConfigurationTarget.Workspace ? inspect?.workspaceValue : inspect?.globalValue) ?? {};
       await c.update('severity', { ...base, [String(code)]: String(value) }, target);
     });
+  }
+
+  /**
+   * "Receptive Field Lens: Select Model": which of the file's models is
+   * analysed (diagnostics, hovers, CodeLens, status bar, panel); remembered
+   * per document. With a name (the CodeLens on a definition) it is chosen directly.
+   */
+  async selectModel(uri: vscode.Uri | undefined, model?: string): Promise<string | undefined> {
+    if (!uri) {
+      void vscode.window.showInformationMessage('Receptive Field Lens: open a model file first.');
+      return undefined;
+    }
+    if (model === undefined) {
+      const report = await this.analyses.report(uri);
+      if (!report || report.models.length === 0) {
+        void vscode.window.showInformationMessage('Receptive Field Lens: this file defines no model.');
+        return undefined;
+      }
+      const doc = vscode.workspace.textDocuments.find((d) => keyOf(d.uri) === keyOf(uri));
+      const pick = await vscode.window.showQuickPick(modelPicks(report, doc), {
+        title: 'Receptive Field Lens: Select Model',
+        placeHolder: `The model of ${uri.path.split('/').pop()} to analyse (now ${report.model ?? 'none'})`,
+        matchOnDescription: true,
+      });
+      if (!pick) return undefined;
+      model = pick.model;
+    }
+    this.log.info(`model of ${uri.toString(true)}: ${model}`);
+    await this.models.set(uri, model);
+    return model;
   }
 
   dispose(): void {

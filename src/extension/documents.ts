@@ -53,3 +53,13 @@ export function isCandidate(doc: vscode.TextDocument, config: RflConfig): boolea
   if (doc.languageId === 'log' || doc.getText().length > MAX_CHARS) return false;
   return !isExcluded(doc.uri, config);
 }
+
+/**
+ * Installed libraries (a virtual environment's site-packages): read when a
+ * model imports them, never analysed as the workspace's own model files.
+ */
+export const LIBRARY_GLOBS: readonly string[] = ['**/.venv/**', '**/venv/**', '**/site-packages/**'];
+
+export function isLibraryFile(uri: vscode.Uri): boolean {
+  return /\/(\.venv|venv|site-packages)\//.test(uri.path);
+}

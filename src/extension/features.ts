@@ -7,7 +7,7 @@ import type { Finding, LayerReport } from '../core';
 import type { Analyses } from './analyses';
 import type { RflConfig } from './config';
 import { DiagnosticsPublisher, SOURCE, toRange } from './diagnostics';
-import { hoverMarkdown, lensTitle, statusText } from './format';
+import { commandLink, hoverMarkdown, lensTitle, modelLensTitle, modelSummary, statusText } from './format';
 import type { PlainReport } from './worker/messages';
 
 export const SELECTOR: vscode.DocumentSelector = [
@@ -24,14 +24,17 @@ function contains(r: LayerReport['range'], p: vscode.Position): boolean {
   return after && before;
 }
 
-/** The layer whose definition holds the position (the innermost when definitions nest). */
+/**
+ * The layer whose definition holds the position (the innermost when definitions nest; of layers one call
+ * builds, sharing its range, the last: a Python block's output, as its CodeLens shows).
+ */
 export function layerAt(report: PlainReport, p: vscode.Position): LayerReport | null {
   let best: LayerReport | null = null;
   let bestSize = Infinity;
   for (const l of report.layers) {
     if (!contains(l.range, p)) continue;
     const size = (l.range!.end.line - l.range!.start.line) * 1e4 + (l.range!.end.character - l.range!.start.character);
-    if (size < bestSize) {
+    if (size <= bestSize) {
       best = l;
       bestSize = size;
     }
@@ -72,7 +75,10 @@ class LayerLens extends vscode.CodeLens {
   }
 }
 
-export class LayerLenses implements vscode.CodeLensProvider<LayerLens> {
+/** Above each model a file defines (a Python class, factory or instance): the analysed one's numbers, or "Analyze this model". */
+class ModelLens extends vscode.CodeLens {}
+
+export class LayerLenses implements vscode.CodeLensProvider<LayerLens | ModelLens> {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
 
@@ -85,19 +91,51 @@ export class LayerLenses implements vscode.CodeLensProvider<LayerLens> {
     this.changed.fire();
   }
 
-  provideCodeLenses(doc: vscode.TextDocument): LayerLens[] {
+  provideCodeLenses(doc: vscode.TextDocument): Array<LayerLens | ModelLens> {
     if (!this.config(doc.uri).codeLens) return [];
     const report = currentReport(this.analyses, doc);
     if (!report) return [];
-    const out: LayerLens[] = [];
+    const out: Array<LayerLens | ModelLens> = [];
+    // Layers defined by the same call (a Python block built by a helper: `conv_block(16, 16)` gives a conv, a ReLU
+    // and the block's output) share a range: one lens for them, the last (the block's output, what the line gives).
+    const byRange = new Map<string, LayerReport>();
     for (const l of report.layers) {
       if (!l.range || !l.rf || l.op === 'input' || l.range.start.line >= doc.lineCount) continue;
-      out.push(new LayerLens(new vscode.Range(l.range.start.line, 0, l.range.start.line, 0), doc.uri, l));
+      const r = l.range;
+      const key = `${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}`;
+      byRange.delete(key); // (re-inserted: the lenses stay in the order of the layers they show)
+      byRange.set(key, l);
+    }
+    for (const l of byRange.values()) out.push(new LayerLens(new vscode.Range(l.range!.start.line, 0, l.range!.start.line, 0), doc.uri, l));
+    // the only model of a file built on one line (`model = mylib.net()`) has its numbers in that line's layer lens already
+    const layerLines = new Set(out.map((l) => l.range.start.line));
+    const models = this.modelLenses(doc, report).filter((m) => report.models.length > 1 || !layerLines.has(m.range.start.line));
+    return [...models, ...out];
+  }
+
+  private modelLenses(doc: vscode.TextDocument, report: PlainReport): ModelLens[] {
+    const out: ModelLens[] = [];
+    for (const name of report.models) {
+      const def = report.modelDefinitions?.[name];
+      if (!def || def.start.line >= doc.lineCount) continue;
+      const range = new vscode.Range(def.start.line, 0, def.start.line, 0);
+      const uri = doc.uri.toString();
+      out.push(
+        new ModelLens(
+          range,
+          name === report.model
+            ? report.models.length > 1
+              ? { title: modelLensTitle(report), command: 'rfLens.selectModel', arguments: [uri], tooltip: `${name} is analysed; click to choose another model of this file` }
+              : { title: modelLensTitle(report), command: 'rfLens.showInfluenceMap', arguments: [uri], tooltip: `Show the influence map of ${name}` }
+            : { title: 'Analyze this model', command: 'rfLens.selectModel', arguments: [uri, name], tooltip: `Analyse ${name} instead of ${report.model ?? 'the first model'}` },
+        ),
+      );
     }
     return out;
   }
 
-  async resolveCodeLens(lens: LayerLens): Promise<LayerLens> {
+  async resolveCodeLens(lens: LayerLens | ModelLens): Promise<LayerLens | ModelLens> {
+    if (!(lens instanceof LayerLens)) return lens;
     const m = lens.layer.output ? await this.analyses.layerMetrics(lens.uri, lens.layer.id) : null;
     lens.command = {
       title: lensTitle(lens.layer, m && !('refused' in m) ? m : null),
@@ -167,21 +205,21 @@ export class StatusItem implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    const finals = report.finalLayers.map((id) => report.layers.find((l) => l.id === id)).filter((l): l is LayerReport => !!l);
-    const widest = finals.filter((l) => l.rf).sort((a, b) => b.rf!.size.reduce((p, n) => p * n, 1) - a.rf!.size.reduce((p, n) => p * n, 1))[0];
-    const edges = report.finalLayers.map((id) => report.metrics[id]?.edgeRatio).filter((x): x is number => typeof x === 'number');
-    const edge = edges.length ? Math.min(...edges) : null;
-    this.item.text = statusText(widest?.rf?.size ?? null, edge);
+    const { finals, rf, edge } = modelSummary(report);
+    const several = report.models.length > 1 && report.model ? report.model : undefined;
+    this.item.text = statusText(rf, edge, several);
     const threshold = this.config(doc.uri).edgeRatioThreshold;
     const low = edge !== null && edge < threshold;
     this.item.backgroundColor = low ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.tooltip = new vscode.MarkdownString(
-      `**Receptive Field Lens**\n\nFinal layer${finals.length > 1 ? 's' : ''} ${finals.map((l) => l.name).join(', ')}: receptive field ${
-        widest?.rf?.size.join('×') ?? '–'
+    const tooltip = new vscode.MarkdownString(
+      `**Receptive Field Lens**\n\n${several ? `Model ${several} (${commandLink('select another', 'rfLens.selectModel', [doc.uri.toString()])}). ` : ''}Final layer${finals.length > 1 ? 's' : ''} ${finals.map((l) => l.name).join(', ')}: receptive field ${
+        rf?.join('×') ?? '–'
       } px of ${report.input?.shape.join('×') ?? '–'}, edge ratio ${edge === null ? '–' : edge.toFixed(3)}${
         low ? ` (below the threshold ${threshold})` : ''
       }.\n\nClick to show the influence map.`,
     );
+    tooltip.isTrusted = { enabledCommands: ['rfLens.selectModel'] };
+    this.item.tooltip = tooltip;
     this.item.show();
   }
 

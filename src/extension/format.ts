@@ -2,7 +2,7 @@
  * Text the editor shows (CodeLens titles, hover markdown, status bar), from
  * plain report data. Pure, unit-tested.
  */
-import type { LayerMetrics, LayerReport } from '../core';
+import type { AnalysisReport, LayerMetrics, LayerReport } from '../core';
 
 const TIMES = '×';
 
@@ -90,7 +90,22 @@ export function hoverMarkdown(
   return lines.join('\n');
 }
 
-/** Status bar text for a report's final layer: `RF 212×212 · edge 0.31`. */
-export function statusText(rf: number[] | null, edge: number | null | undefined): string {
-  return `$(eye) RF ${fmtAxes(rf)}${edge !== undefined && edge !== null ? ` · edge ${fmtRatio(edge)}` : ''}`;
+/** Status bar text for a report's final layer: `RF 212×212 · edge 0.31`, after the model's name when the file defines several. */
+export function statusText(rf: number[] | null, edge: number | null | undefined, model?: string): string {
+  return `$(eye) ${model ? `${model} · ` : ''}RF ${fmtAxes(rf)}${edge !== undefined && edge !== null ? ` · edge ${fmtRatio(edge)}` : ''}`;
+}
+
+/** What a report says about its whole model: the final layers, the widest field among them and the lowest edge ratio (once the maps are in). */
+export function modelSummary(report: Pick<AnalysisReport, 'finalLayers' | 'layers' | 'metrics'>): { finals: LayerReport[]; rf: number[] | null; edge: number | null } {
+  const finals = report.finalLayers.map((id) => report.layers.find((l) => l.id === id)).filter((l): l is LayerReport => !!l);
+  const area = (l: LayerReport) => l.rf!.size.reduce((p, n) => p * n, 1);
+  const widest = finals.filter((l) => l.rf).sort((a, b) => area(b) - area(a))[0];
+  const edges = report.finalLayers.map((id) => report.metrics[id]?.edgeRatio).filter((x): x is number => typeof x === 'number');
+  return { finals, rf: widest?.rf?.size ?? null, edge: edges.length ? Math.min(...edges) : null };
+}
+
+/** CodeLens title on the definition of the analysed model: `RF 5×5 · edge 0.55 · analysed`. */
+export function modelLensTitle(report: Pick<AnalysisReport, 'finalLayers' | 'layers' | 'metrics'>): string {
+  const { rf, edge } = modelSummary(report);
+  return `RF ${fmtAxes(rf)}${edge !== null ? ` · edge ${fmtRatio(edge)}` : ''} · analysed model`;
 }

@@ -4,11 +4,15 @@
  * if it dies. Knows nothing of VS Code documents.
  */
 import { Worker } from 'node:worker_threads';
+import type { FileTexts } from './worker/importRounds';
 import type { QueryRequest, WorkerRequest, WorkerResponse } from './worker/messages';
 
 type AnalyzeRequest = Extract<WorkerRequest, { kind: 'analyze' }>;
 type AnalyzeResponse = Extract<WorkerResponse, { kind: 'unclaimed' | 'fields' | 'complete' | 'cancelled' | 'error' }>;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Texts (null: missing) of the files a reader asked for. */
+export type FileLoader = (paths: string[]) => Promise<FileTexts>;
 
 export interface Logger {
   info(message: string): void;
@@ -38,6 +42,8 @@ export class WorkerClient {
   private nextId = 1;
   private readonly queries = new Map<number, { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void }>();
   private readonly streams = new Map<number, (r: AnalyzeResponse) => void>();
+  /** per analysis: where the files its reader wants come from (Python imports) */
+  private readonly loaders = new Map<number, FileLoader>();
   private disposed = false;
 
   /** `role` 'fields' answers an analysis with its fields pass only, 'maps' with the full pass only. */
@@ -64,6 +70,7 @@ export class WorkerClient {
         this.queries.clear();
         for (const [id, s] of this.streams) s({ kind: 'error', id, message: 'analysis worker exited' });
         this.streams.clear();
+        this.loaders.clear();
       });
       worker.unref();
       this.worker = worker;
@@ -72,9 +79,13 @@ export class WorkerClient {
   }
 
   private receive(m: WorkerResponse): void {
+    if (m.kind === 'wants') return this.answerWants(m);
     const stream = this.streams.get(m.id);
     if (stream) {
-      if (this.ends.has(m.kind)) this.streams.delete(m.id);
+      if (this.ends.has(m.kind)) {
+        this.streams.delete(m.id);
+        this.loaders.delete(m.id);
+      }
       stream(m as AnalyzeResponse);
       return;
     }
@@ -86,10 +97,28 @@ export class WorkerClient {
     }
   }
 
-  /** Starts an analysis; `on` sees its responses up to the last ('fields' for the fields role, 'complete' otherwise, or 'cancelled' / 'unclaimed' / 'error'). */
-  analyze(request: Omit<AnalyzeRequest, 'id' | 'kind'>, on: (r: AnalyzeResponse) => void): number {
+  /** The worker waits for an answer to every 'wants': files the loader cannot give are missing (null). */
+  private answerWants(m: Extract<WorkerResponse, { kind: 'wants' }>): void {
+    const loader = this.loaders.get(m.id);
+    const worker = this.worker;
+    void (loader ? loader(m.paths) : Promise.resolve({}))
+      .catch((e: Error) => {
+        this.log.warn(`loading ${m.paths.length} files for ${m.key} failed: ${e.message}`);
+        return {};
+      })
+      .then((files) => {
+        if (worker && this.worker === worker) worker.postMessage({ kind: 'files', id: m.id, files } satisfies WorkerRequest);
+      });
+  }
+
+  /**
+   * Starts an analysis; `on` sees its responses up to the last ('fields' for the fields role, 'complete' otherwise,
+   * or 'cancelled' / 'unclaimed' / 'error'); `loadFiles` answers the reader's requests for further files (imports).
+   */
+  analyze(request: Omit<AnalyzeRequest, 'id' | 'kind'>, on: (r: AnalyzeResponse) => void, loadFiles?: FileLoader): number {
     const id = this.nextId++;
     this.streams.set(id, on);
+    if (loadFiles) this.loaders.set(id, loadFiles);
     if (request.bytes) {
       // a binary model: its buffer moves to the worker (detached here), no copy
       const { bytes, transfer } = transferOf(request.bytes);

@@ -6,7 +6,7 @@
 import * as vscode from 'vscode';
 import type { Analyses } from './analyses';
 import type { RflConfig } from './config';
-import { excludeGlobs, keyOf } from './documents';
+import { excludeGlobs, keyOf, LIBRARY_GLOBS } from './documents';
 
 function isOpen(uri: vscode.Uri): boolean {
   const key = keyOf(uri);
@@ -28,7 +28,7 @@ export async function analyzeWorkspace(
 ): Promise<number> {
   if (!vscode.workspace.workspaceFolders?.length || !extensions.length) return 0;
   const t0 = performance.now();
-  const excludes = excludeGlobs(undefined, config);
+  const excludes = [...excludeGlobs(undefined, config), ...LIBRARY_GLOBS];
   const files = await vscode.workspace.findFiles(modelGlob(extensions), excludes.length ? `{${excludes.join(',')}}` : null, 5000);
   const open = new Set(vscode.workspace.textDocuments.map((d) => keyOf(d.uri)));
   const todo = files.filter((f) => !open.has(keyOf(f)));

@@ -502,6 +502,14 @@ describe('command line in CI pipelines', function () {
     assert.equal(r.stderr, 'rflens: cannot read missing.cfg: ENOENT\n');
   });
 
+  it('Python imports resolve for a path relative to the working folder (a relative import of the same package)', () => {
+    const r = JSON.parse(cliIn(ROOT, 'analyze', join('test', 'host', 'fixtures', 'pyproj', 'app', 'models.py'), '--json').stdout);
+    assert.equal(r.model, 'TwoBlocks');
+    assert.deepEqual(r.findings.filter((f: { code: string }) => f.code === 'RFL100'), []);
+    // blocks.py's conv_block twice: two 3x3 convolutions of stride 1, field 1 + 2 + 2
+    assert.deepEqual(r.layers.find((l: { id: string }) => l.id === 'second').rf.size, [5, 5]);
+  });
+
   it('a Python file goes to the Python reader, never to an empty Caffe model; one without a buildable model says so in one line', () => {
     // ResNet here needs its `layers` argument: no model can be built with its defaults
     for (const file of [python, write(join(tmp, 'resnet.txt'), PY_RESNET)]) {

@@ -16,7 +16,7 @@ import {
   SEVERITY_NAMES,
   severityOverrides,
 } from '../../src/extension/config';
-import { effectivePadding, fmtAxes, fmtRatio, hoverMarkdown, lensTitle, statusText } from '../../src/extension/format';
+import { effectivePadding, fmtAxes, fmtRatio, hoverMarkdown, lensTitle, modelLensTitle, modelSummary, statusText } from '../../src/extension/format';
 
 const ROOT = join(__dirname, '..', '..');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -162,6 +162,34 @@ describe('editor texts', () => {
   it('status bar text', () => {
     assert.equal(statusText([212, 212], 0.31), '$(eye) RF 212×212 · edge 0.31');
     assert.equal(statusText([15, 15], null), '$(eye) RF 15×15');
+    assert.equal(statusText([11, 11], 0.2, 'StridedBlocks'), '$(eye) StridedBlocks · RF 11×11 · edge 0.20');
+  });
+
+  it('a model’s summary: the widest field of its final layers and their lowest edge ratio', () => {
+    const m = { peakLog10: 3, edgeRatio: 0.3141, cornerRatio: 0.1, wellRepresented: 0.5, deadPixels: 0, coverageMin: 1, coverageMax: 9, ripple: 1 };
+    const report = {
+      finalLayers: ['a', 'b'],
+      layers: [layer({ id: 'a', rf: { size: [5, 5], jump: [1, 1], start: [0, 0] } }), layer({ id: 'b', rf: { size: [9, 7], jump: [2, 2], start: [0, 0] } })],
+      metrics: { a: { ...m, edgeRatio: 0.5 }, b: { ...m, edgeRatio: 0.25 } },
+    };
+    const s = modelSummary(report);
+    assert.deepEqual(s.rf, [9, 7]);
+    assert.equal(s.edge, 0.25);
+    assert.deepEqual(s.finals.map((l) => l.id), ['a', 'b']);
+    assert.equal(modelLensTitle(report), 'RF 9×7 · edge 0.25 · analysed model');
+    // before the map-based pass: no metrics yet
+    assert.equal(modelLensTitle({ ...report, metrics: {} }), 'RF 9×7 · analysed model');
+  });
+});
+
+describe('rfLens.pythonPath', () => {
+  it('a list of folders, or one string with a folder per line; blanks dropped', () => {
+    assert.deepEqual(readConfig(() => undefined).pythonPath, []);
+    assert.deepEqual(readConfig((k) => (k === 'pythonPath' ? [' /opt/libs ', '', 'vendor', 3] : undefined)).pythonPath, ['/opt/libs', 'vendor']);
+    assert.deepEqual(readConfig((k) => (k === 'pythonPath' ? '/a\n\n b ' : undefined)).pythonPath, ['/a', 'b']);
+    assert.equal(props['rfLens.pythonPath'].scope, 'resource');
+    assert.deepEqual(props['rfLens.pythonPath'].default, []);
+    assert.match(props['rfLens.pythonPath'].markdownDescription, /--python-path/);
   });
 });
 

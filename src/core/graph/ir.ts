@@ -226,6 +226,8 @@ export interface ModelGraph {
   defaultInput?: number[];
   /** Which variant of the format the reader followed where variants differ (Darknet forks). */
   dialect?: string;
+  /** Where the file defines this model (a Python class, factory function or module-level instance), when a file defines several. */
+  definition?: SourceRange | null;
 }
 
 /** The sliding window of a convolution or pool (not of a transposed convolution, which writes rather than reads windows). */

@@ -9,7 +9,8 @@
  * answered without reading the file again.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isRefusal, openModel, READERS, readerFor, type AnalyzeOptions, type LayerMetrics, type ModelHandle, type ModelSource, type PadMode } from '../../core';
+import { isRefusal, openModel, READERS, readerFor, type AnalyzeOptions, type FileAccess, type LayerMetrics, type ModelHandle, type ModelSource, type PadMode } from '../../core';
+import { readWithImports, type FileTexts } from './importRounds';
 import type { AnalysisSettings, MapPayload, WorkerRequest, WorkerResponse } from './messages';
 
 interface DocState {
@@ -34,7 +35,55 @@ function options(settings: AnalysisSettings): AnalyzeOptions {
     severities: settings.severities as AnalyzeOptions['severities'],
   };
   if (settings.padding) o.padding = settings.padding;
+  if (settings.readerOptions) o.readerOptions = settings.readerOptions;
   return o;
+}
+
+/** Answers of the host to this worker's 'wants', by analysis id. */
+const fileAnswers = new Map<number, (files: FileTexts) => void>();
+
+function askHost(req: AnalyzeRequest, paths: string[]): Promise<FileTexts> {
+  return new Promise((resolve) => {
+    fileAnswers.set(req.id, resolve);
+    post({ kind: 'wants', id: req.id, key: req.key, version: req.version, paths });
+  });
+}
+
+/**
+ * Opens the document's model over the files the host sent, asking it for the
+ * files the reader wants (imports) and reading again (importRounds.ts). The
+ * model the user picked, when the file still defines it; else the reader's first.
+ */
+async function openWithImports(req: AnalyzeRequest, source: ModelSource, opts: AnalyzeOptions): Promise<{ model: ModelHandle; dependencies: string[] } | null> {
+  const open = (files: FileAccess): ModelHandle => {
+    const o: AnalyzeOptions = { ...opts, files };
+    if (req.model) o.model = req.model;
+    const m = openModel(source, o);
+    if (req.model && !m.report.model && m.report.models.length && !m.report.models.includes(req.model)) return openModel(source, { ...opts, files });
+    return m;
+  };
+  const outcome = await readWithImports(open, (m) => m.report.wants, (paths) => askHost(req, paths), req.files ?? {}, {
+    stale: () => cancelled.has(req.id),
+  });
+  return outcome && { model: outcome.result, dependencies: outcome.asked };
+}
+
+type AnalyzeRequest = Extract<WorkerRequest, { kind: 'analyze' }>;
+
+/**
+ * A Python file that defines no model (a package's helper module, a script
+ * that merely imports torch) is not a model file for the editor: it gets no
+ * "No model found" in the Problems panel (named on the command line it still
+ * does). Unless something on a line explains why (an import not found, a
+ * syntax error): then the user sees it.
+ */
+function definesNoModel(m: ModelHandle): boolean {
+  return m.report.format === 'python' && m.report.models.length === 0 && m.report.findings.every((f) => !f.range);
+}
+
+function unclaimed(req: AnalyzeRequest): void {
+  docs.delete(req.key);
+  post({ kind: 'unclaimed', id: req.id, key: req.key, version: req.version });
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -48,7 +97,7 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
  */
 const ROLE: 'fields' | 'maps' | 'both' = (workerData as { role?: 'fields' | 'maps' } | null)?.role ?? 'both';
 
-async function analyzeDocument(req: Extract<WorkerRequest, { kind: 'analyze' }>): Promise<void> {
+async function analyzeDocument(req: AnalyzeRequest): Promise<void> {
   // a binary model (ONNX) comes as its bytes, kept by the handle's reader views (weights are never copied)
   const source: ModelSource = req.bytes ? { fileName: req.fileName, bytes: req.bytes } : { fileName: req.fileName, text: req.text ?? '' };
   const reader = readerFor(source);
@@ -57,14 +106,21 @@ async function analyzeDocument(req: Extract<WorkerRequest, { kind: 'analyze' }>)
     post({ kind: 'unclaimed', id: req.id, key: req.key, version: req.version });
     return;
   }
-  const state: DocState = { version: req.version, model: null, metrics: new Map() };
-  docs.set(req.key, state);
   const opts = options(req.settings);
   let t0 = performance.now();
+  let dependencies: string[] = [];
+  let fieldsModel: ModelHandle | null = null;
   if (ROLE !== 'maps') {
-    const model = openModel(source, { ...opts, findings: 'fields' });
-    state.model = model;
-    post({ kind: 'fields', id: req.id, key: req.key, version: req.version, report: model.report, ms: performance.now() - t0 });
+    const got = await openWithImports(req, source, { ...opts, findings: 'fields' });
+    if (!got) return void post({ kind: 'cancelled', id: req.id, key: req.key, version: req.version });
+    if (definesNoModel(got.model)) return unclaimed(req);
+    fieldsModel = got.model;
+    dependencies = got.dependencies;
+  }
+  const state: DocState = { version: req.version, model: fieldsModel, metrics: new Map() };
+  docs.set(req.key, state);
+  if (fieldsModel) {
+    post({ kind: 'fields', id: req.id, key: req.key, version: req.version, report: fieldsModel.report, ms: performance.now() - t0, ...(dependencies.length ? { dependencies } : {}) });
     if (ROLE === 'fields') return;
   }
   await tick(); // let a cancel or a newer version in
@@ -74,7 +130,18 @@ async function analyzeDocument(req: Extract<WorkerRequest, { kind: 'analyze' }>)
   }
   t0 = performance.now();
   // One worker doing both passes adds the map findings to the handle it has; the 'maps' worker reads on its own.
-  const full = state.model ?? openModel(source, opts);
+  let full = state.model;
+  if (!full) {
+    const got = await openWithImports(req, source, opts);
+    const wasCancelled = cancelled.delete(req.id); // (always forgotten: the set holds only ids still running)
+    if (!got || wasCancelled || docs.get(req.key) !== state) {
+      if (docs.get(req.key) === state) docs.delete(req.key);
+      return void post({ kind: 'cancelled', id: req.id, key: req.key, version: req.version });
+    }
+    if (definesNoModel(got.model)) return unclaimed(req);
+    full = got.model;
+    dependencies = got.dependencies;
+  }
   const findings = state.model ? [...full.report.findings, ...full.mapFindings()] : full.report.findings;
   const metrics: Record<string, LayerMetrics> = {};
   for (const id of [...full.report.outputs, ...full.report.finalLayers]) {
@@ -86,7 +153,7 @@ async function analyzeDocument(req: Extract<WorkerRequest, { kind: 'analyze' }>)
   } else if (docs.get(req.key) === state) {
     for (const [id, m] of Object.entries(metrics)) state.metrics.set(id, m);
   }
-  post({ kind: 'complete', id: req.id, key: req.key, version: req.version, findings, metrics, ms: performance.now() - t0 });
+  post({ kind: 'complete', id: req.id, key: req.key, version: req.version, findings, metrics, ms: performance.now() - t0, ...(dependencies.length ? { dependencies } : {}) });
 }
 
 function stateFor(key: string, version: number): DocState | string {
@@ -163,6 +230,12 @@ async function handle(req: WorkerRequest): Promise<void> {
       case 'cancel':
         cancelled.add(req.id);
         return;
+      case 'files': {
+        const answer = fileAnswers.get(req.id);
+        fileAnswers.delete(req.id);
+        answer?.(req.files);
+        return;
+      }
       case 'map':
         return map(req);
       case 'metrics':

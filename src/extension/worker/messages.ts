@@ -5,6 +5,7 @@
  */
 import type { AnalysisReport, Finding, LayerMetrics, MapMetric, PadMode } from '../../core';
 import type { MapResult } from '../engineService';
+import type { FileTexts } from './importRounds';
 
 /** What the worker needs to analyse a document. */
 export interface AnalysisSettings {
@@ -14,6 +15,8 @@ export interface AnalysisSettings {
   severities: Record<string, 'off' | 'hint' | 'information' | 'warning' | 'error'>;
   /** what-if padding for every convolution; undefined: the file's own */
   padding?: PadMode;
+  /** reader options by name (Python's `python-path`), as the command line's flags give them */
+  readerOptions?: Record<string, string>;
 }
 
 /** The engine's report: plain, JSON-safe data, posted as it is. */
@@ -33,8 +36,14 @@ export type WorkerRequest =
       /** a binary model's bytes (ONNX): their ArrayBuffer is transferred, never copied; the worker keeps them with the handle */
       bytes?: Uint8Array;
       settings: AnalysisSettings;
+      /** the model the user picked (a file may define several); absent or unknown: the reader's first */
+      model?: string;
+      /** texts of files the model read last time (Python imports), so most edits need one round */
+      files?: FileTexts;
     }
   | { kind: 'cancel'; id: number }
+  /** the answer to a 'wants' of the analysis `id` */
+  | { kind: 'files'; id: number; files: FileTexts }
   | { kind: 'map'; id: number; key: string; version: number; layer: 'outputs' | string | string[]; metric: MapMetric; padding?: PadMode; unit?: number[] }
   | { kind: 'metrics'; id: number; key: string; version: number; layers: string[] }
   | { kind: 'depthProfile'; id: number; key: string; version: number; padding?: PadMode }
@@ -48,9 +57,11 @@ export type WorkerResponse =
   /** the document is no model file any reader claims */
   | { kind: 'unclaimed'; id: number; key: string; version: number }
   /** first phase: layers, fields and the findings that need no map */
-  | { kind: 'fields'; id: number; key: string; version: number; report: PlainReport; ms: number }
+  | { kind: 'fields'; id: number; key: string; version: number; report: PlainReport; ms: number; dependencies?: string[] }
+  /** the reader wants these files (imports) before it can finish the analysis `id`: answer with 'files' */
+  | { kind: 'wants'; id: number; key: string; version: number; paths: string[] }
   /** second phase: every finding (RFL001-RFL003 included) and the final layers' metrics */
-  | { kind: 'complete'; id: number; key: string; version: number; findings: Finding[]; metrics: Record<string, LayerMetrics>; ms: number }
+  | { kind: 'complete'; id: number; key: string; version: number; findings: Finding[]; metrics: Record<string, LayerMetrics>; ms: number; dependencies?: string[] }
   /** the second phase was cancelled (a newer version arrived) */
   | { kind: 'cancelled'; id: number; key: string; version: number }
   | { kind: 'map'; id: number; result: MapPayload | { refused: string } }

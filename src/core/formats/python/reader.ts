@@ -283,11 +283,13 @@ export function readPython(source: ModelSource, context: ReadContext): ReadResul
       findings.push(finding('RFL100', `Internal error while building ${c.name}: ${(e as Error).message}`, c.range, null));
       g = { format: 'python', name: c.name, rank: 2, nodes: [], outputs: [], statedInput: null };
     }
+    g.definition = c.range;
     built.set(c, g);
     return g;
   };
   const lazy = (c: Candidate): ModelGraph => {
-    const g = { format: 'python', name: c.name } as ModelGraph;
+    // the model picker lists where each is defined without building it
+    const g = { format: 'python', name: c.name, definition: c.range } as ModelGraph;
     for (const key of ['rank', 'nodes', 'outputs', 'statedInput'] as const) {
       Object.defineProperty(g, key, { enumerable: true, configurable: true, get: () => buildSafe(c)[key] });
     }
@@ -335,7 +337,8 @@ export const pythonReader: ModelReader = {
   extensions: ['.py'],
   match(source: ModelSource): boolean {
     const head = sourceText(source).slice(0, 20000);
-    return /\b(import|from)\s+(torch|keras|tensorflow|torchvision|timm)\b|nn\.Module|keras\.|layers\.Conv/.test(head);
+    // (a `# rflens:` comment claims a file whose model comes from a library: `import mylib; model = mylib.net()`)
+    return /\b(import|from)\s+(torch|keras|tensorflow|torchvision|timm)\b|nn\.Module|keras\.|layers\.Conv|#\s*rflens:/.test(head);
   },
   read: readPython,
 };
