@@ -71,8 +71,8 @@ export class RflContext implements vscode.Disposable {
     this.docs = new Documentation(extension.extensionUri);
     this.publisher = this.own(new DiagnosticsPublisher((uri) => this.configFor(uri), this.docs, (uri) => this.analyses.get(uri)?.report?.layers));
     this.lenses = new LayerLenses(this.analyses, (uri) => this.configFor(uri));
-    this.status = this.own(new StatusItem(this.analyses, (uri) => this.configFor(uri)));
     this.views = this.own(new ModelViews());
+    this.status = this.own(new StatusItem(this.analyses, (uri) => this.configFor(uri), () => this.views.activeUri()));
     this.panel = registerInfluencePanel(extension, this.analyses, log, this.views);
     this.own({ dispose: () => (this.client.dispose(), this.mapsClient.dispose()) });
   }
@@ -111,7 +111,7 @@ export class RflContext implements vscode.Disposable {
         this.publisher.publish(uri, e?.report ? e.report.findings : null);
         // only a shown document's lenses change (a refresh cancels the lenses VS Code is resolving)
         if (vscode.window.visibleTextEditors.some((ed) => keyOf(ed.document.uri) === keyOf(uri))) this.lenses.refresh();
-        if (vscode.window.activeTextEditor?.document.uri.toString() === uri.toString()) this.status.update();
+        if (this.views.activeUri()?.toString() === uri.toString()) this.status.update();
       }),
     );
     own(
@@ -150,6 +150,8 @@ export class RflContext implements vscode.Disposable {
     own(venvs.onDidDelete(venvChanged));
     // closing its last tab is closing the document for the user (VS Code disposes the model later)
     own(vscode.window.tabGroups.onDidChangeTabs((ev) => (ev.closed.length ? this.tabsClosed() : undefined)));
+    // the active model: a text editor's or an ONNX table's
+    own(this.views.onDidChangeActive(() => this.status.update()));
     own(vscode.window.onDidChangeActiveTextEditor(() => this.status.update()));
     own(
       vscode.window.onDidChangeVisibleTextEditors((editors) => {

@@ -193,13 +193,16 @@ export class StatusItem implements vscode.Disposable {
   constructor(
     private readonly analyses: Analyses,
     private readonly config: (uri?: vscode.Uri) => RflConfig,
+    /** the active model's uri: a text editor's, or an ONNX layer table's */
+    private readonly activeUri: () => vscode.Uri | undefined,
   ) {
     this.item.name = 'Receptive Field Lens';
     this.item.command = 'rfLens.showInfluenceMap';
   }
 
   update(): void {
-    const doc = vscode.window.activeTextEditor?.document;
+    const uri = this.activeUri();
+    const doc = uri ? { uri } : undefined;
     const report = doc ? this.analyses.get(doc.uri)?.report : null;
     if (!doc || !report || !report.finalLayers.length) {
       this.item.hide();

@@ -110,6 +110,14 @@ describe('ONNX layer table in VS Code', function () {
     assert.equal(table.header.finalEdgeRatio, m.metrics.edgeRatio);
   });
 
+  it('the status bar shows the table’s model: final field and edge ratio', async () => {
+    await openTable(HAND);
+    const status = (await api()).context.status.item;
+    // c2's hand-derived field is 8x8; the edge ratio is the engine's (checked against the panel above)
+    await waitFor('the status bar', () => /RF 8×8/.test(status.text));
+    assert.match(status.text, /RF 8×8 · edge \d/);
+  });
+
   it('the edge ratio of every layer arrives in the table', async () => {
     const t = await tables();
     await waitFor('edge ratios', () => t.posted.some((p) => p.uri === HAND.toString() && p.type === 'edges'), 30000);
