@@ -73,6 +73,47 @@ describe('python reader: torchvision-style code', () => {
   });
 });
 
+describe('python reader: adaptive pooling to sizes other than 1', () => {
+  it('AdaptiveAvgPool2d((5, 3)), AdaptiveMaxPool2d((None, 4)), F.adaptive_max_pool2d / F.adaptive_avg_pool2d: PyTorch windows', () => {
+    const r = run('adaptive/pools.py');
+    assert.deepEqual(unresolved(r), []);
+    assert.deepEqual(r.input, { shape: [11, 11], source: 'file' });
+    assert.deepEqual(['pool', 'side', 'adaptive_max_pool2d', 'adaptive_avg_pool2d'].map((id) => layer(r, id).op), ['adaptivePool', 'adaptivePool', 'adaptivePool', 'adaptivePool']);
+    assert.deepEqual(layer(r, 'pool').output, [5, 3]);
+    assert.deepEqual(layer(r, 'side').output, [11, 4]);
+    assert.deepEqual(layer(r, 'adaptive_max_pool2d').output, [2, 7]);
+    assert.deepEqual(layer(r, 'adaptive_avg_pool2d').output, [3, 3]);
+    // rows: 11 -> 5, windows [0,3) [2,5) [4,7) [6,9) [8,11); centre unit 2 reads conv rows 4..6: 3 + 2 = 5;
+    // unit 0's centre 1, unit 4's 9: jump 2. Columns: 11 -> 3, windows [0,4) [3,8) [7,11); centre [3,8): 5 + 2 = 7;
+    // centres 1.5 and 8.5: jump 3.5
+    const pool = layer(r, 'pool').rf!;
+    assert.deepEqual([pool.size, pool.jump, pool.start], [[5, 7], [2, 3.5], [1, 1.5]]);
+    // None keeps the rows: the conv's field (3) on rows; columns 11 -> 4, windows [0,3) [2,6) [5,9) [8,11): centre unit 1
+    // [2,6): 4 + 2; unit 0's conv pixels -1..3 (centre 1), unit 3's 7..11 (centre 9): jump 8/3
+    const side = layer(r, 'side').rf!;
+    assert.deepEqual([side.size, side.jump, side.start], [[3, 6], [1, 8 / 3], [0, 1]]);
+    assert.deepEqual(r.outputs, ['adaptive_max_pool2d', 'adaptive_avg_pool2d']);
+  });
+
+  it('torchvision-style VGG-16: AdaptiveAvgPool2d((7, 7)) is the identity at 224 and repeats the 3x3 map at 100', () => {
+    const at224 = run('tvstyle/vgg.py', { model: 'vgg16' });
+    assert.deepEqual(unresolved(at224), []);
+    const f224 = layer(at224, 'features.30').rf!;
+    const a224 = layer(at224, 'avgpool');
+    assert.equal(a224.op, 'adaptivePool');
+    assert.deepEqual([a224.output, a224.rf!.size, a224.rf!.jump, a224.rf!.start], [[7, 7], f224.size, f224.jump, f224.start]);
+    const at100 = run('tvstyle/vgg.py', { model: 'vgg16', input: 100 });
+    // 100 -> 50 -> 25 -> 12 -> 6 -> 3; 3 -> 7: windows [0,1) [0,1) [0,2) [1,2) [1,3) [2,3) [2,3)
+    assert.deepEqual(layer(at100, 'features.30').output, [3, 3]);
+    const a100 = layer(at100, 'avgpool');
+    assert.deepEqual(a100.output, [7, 7]);
+    // centre unit 3 reads the centre unit of features.30 alone (212); unit 0 reads unit 0 (start 15.5), unit 6 unit 2: 15.5 + 64
+    assert.deepEqual(a100.rf!.size, [212, 212]);
+    assert.deepEqual(a100.rf!.start, [15.5, 15.5]);
+    assert.deepEqual(a100.rf!.jump, [64 / 6, 64 / 6]);
+  });
+});
+
 describe('python reader: a package with helpers in a second file', () => {
   it('relative imports, a Sequential subclass, ModuleList/ModuleDict loops, chunk, channel shuffle, SE gate, functional pool, a tuple returned', () => {
     const r = run('pkg/model.py');
@@ -147,6 +188,7 @@ describe('python reader: engine = brute force on read models', function () {
     ['keras/functional.py', 'simple', 16],
     ['pkg/model.py', 'Net', 16],
     ['venvproj/train.py', undefined, 12],
+    ['adaptive/pools.py', undefined, 11],
   ];
   for (const [file, model, n] of cases) {
     it(`${file}${model ? ` ${model}` : ''} at ${n}x${n}: fields and path maps`, () => {

@@ -250,7 +250,7 @@ class PythonRead {
 }
 
 const MAX_EAGER_TRIES = 6;
-const SPATIAL_OPS = new Set(['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle']);
+const SPATIAL_OPS = new Set(['conv', 'pool', 'adaptivePool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle']);
 
 export function readPython(source: ModelSource, context: ReadContext): ReadResult {
   const options = { files: context.files, readerOptions: context.options, model: context.model };
