@@ -114,6 +114,39 @@ describe('python reader: adaptive pooling to sizes other than 1', () => {
   });
 });
 
+describe('python reader: unknown conditions, both branches explored', () => {
+  const branchFindings = (r: AnalysisReport) => r.findings.filter((f) => /branches build different models/.test(f.message));
+
+  it('a run-time flag in __init__ and in forward(): each branch built, a finding at each `if` that changes the model', () => {
+    const r = run('branches/flags.py', { model: 'Net' });
+    const text = readFileSync(resolve(FIX, 'branches/flags.py'), 'utf8').split('\n');
+    const ifLines = text.flatMap((l, i) => (l.trim() === 'if self.use_res_connect:' ? [i] : []));
+    const found = branchFindings(r);
+    assert.deepEqual(found.map((f) => f.range!.start.line), ifLines, found.map((f) => f.message).join('\n'));
+    assert.ok(found.every((f) => /The if branch is analysed/.test(f.message)));
+    assert.ok(/the else branch gives/.test(found[0]!.message), found[0]!.message);
+    assert.ok(/no branch gives/.test(found[1]!.message), found[1]!.message);
+    // the if branch: two 3x3 convolutions per block (5, then 9) and the residual add
+    assert.deepEqual(layer(r, 'blocks.0').rf!.size, [5, 5]);
+    assert.deepEqual(layer(r, 'blocks.1').rf!.size, [9, 9]);
+    assert.equal(layer(r, 'blocks.1.add').op, 'add');
+  });
+
+  it('branches that differ only in activations are not reported', () => {
+    const r = run('branches/flags.py', { model: 'Agree' });
+    assert.deepEqual(branchFindings(r).map((f) => f.message), []);
+    assert.deepEqual(unresolved(r), []);
+  });
+
+  it('a condition on the input size in forward(): if / elif / no branch', () => {
+    const r = run('branches/flags.py', { model: 'BySize' });
+    const found = branchFindings(r);
+    assert.equal(found.length, 1, r.findings.map((f) => f.message).join('\n'));
+    assert.ok(/the if branch gives 2 layers, the elif branch on line 65 gives 2 layers \(first different at avg_pool2d where the first branch has down\); no branch gives 1 layer/.test(found[0]!.message), found[0]!.message);
+    assert.equal(layer(r, 'down').op, 'pool');
+  });
+});
+
 describe('python reader: a package with helpers in a second file', () => {
   it('relative imports, a Sequential subclass, ModuleList/ModuleDict loops, chunk, channel shuffle, SE gate, functional pool, a tuple returned', () => {
     const r = run('pkg/model.py');
