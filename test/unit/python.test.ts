@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { analyze, isRefusal, openModel, readerFor, type AnalysisReport, type AnalyzeOptions } from '../../src/core';
+import { parsePython } from '../../src/core/formats/python/parse';
 import { refField, refMaps, refShapes } from '../support/reference';
 
 const FIX = join(__dirname, '..', 'fixtures', 'python');
@@ -288,6 +289,39 @@ describe('python reader: timm-style code', () => {
 });
 
 describe('python reader: a file being edited', () => {
+  it('incremental reparsing finds the same syntax errors as a fresh parse, keystroke by keystroke', () => {
+    const base = readFileSync(resolve(FIX, 'tvstyle/resnet.py'), 'utf8');
+    const at = base.indexOf('self.layer2 = ');
+    const versions = [base, base.slice(0, at) + 'self.layer2 = self._make_layer((' + base.slice(at + 14), base.slice(0, at) + 'x = [' + base.slice(at), base, base + '\nclass Broken(nn.Module:\n    pass\n', base];
+    versions.forEach((text, i) => {
+      const incremental = parsePython('/edited/resnet.py', text).errors;
+      const fresh = parsePython(`/fresh/${i}/resnet.py`, text).errors;
+      assert.deepEqual(incremental, fresh, `version ${i}`);
+    });
+    assert.ok(parsePython('/edited/resnet.py', versions[1]!).errors.length > 0);
+    assert.deepEqual(parsePython('/edited/resnet.py', base).errors, []);
+  });
+
+  it('a keystroke outside the code a model runs reuses its build; one inside it, or in a module-level value, rebuilds', () => {
+    const file = resolve(FIX, 'tvstyle/resnet.py');
+    const base = readFileSync(file, 'utf8') + '\n\nWIDTH = 3\n\nclass Unused(nn.Module):\n    def __init__(self, c):\n        super().__init__()\n        self.conv = nn.Conv2d(c, c, 3)\n';
+    const read = (text: string) => readerFor({ fileName: file, text })!.read({ fileName: file, text }, { options: {}, files: fsFiles }).models[0]!;
+    const first = read(base);
+    const unusedEdit = read(base.replace('nn.Conv2d(c, c, 3)', 'nn.Conv2d(c, c, 5)'));
+    assert.equal(unusedEdit.nodes, first.nodes, 'the same graph, not built again');
+    // inside the model: the stem's kernel 7 -> 9 widens every field by 2
+    const modelEdit = read(base.replace('kernel_size=7, stride=2, padding=3', 'kernel_size=9, stride=2, padding=4'));
+    assert.notEqual(modelEdit.nodes, first.nodes);
+    const conv1 = modelEdit.nodes.find((n) => n.id === 'conv1')!;
+    assert.deepEqual(conv1.spec.op === 'conv' && conv1.spec.sliding.kernel, [9, 9]);
+    // a module-level statement always runs: a change there rebuilds
+    const globalEdit = read(base.replace('WIDTH = 3', 'WIDTH = 4'));
+    assert.notEqual(globalEdit.nodes, read(base).nodes);
+    // and the fields agree with a fresh read of the same text (the cache is invisible)
+    const r = analyze({ fileName: file, text: base.replace('nn.Conv2d(c, c, 3)', 'nn.Conv2d(c, c, 7)') }, { files: fsFiles, findings: 'none' });
+    assert.deepEqual(layer(r, 'layer4').rf!.size, [427, 427]);
+  });
+
   it('a syntax error is reported on its line and the rest still reads', () => {
     const file = resolve(FIX, 'tvstyle/resnet.py');
     const lines = readFileSync(file, 'utf8').split('\n');

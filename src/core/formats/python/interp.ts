@@ -152,6 +152,16 @@ export class Interp {
   tracer: Tracer | null = null;
   /** branch sites met during the current build (null outside builds: unknown conditions then follow their first branch with a finding) */
   branchSites: Map<string, BranchSite> | null = null;
+  /**
+   * Offsets in the main file of the definitions whose code ran (functions
+   * called, classes whose attributes were looked up): the reader's build
+   * cache reuses a graph while none of them changed.
+   */
+  readonly touched = new Set<number>();
+  /** false while the reader only inspects classes (which models a file offers): that runs no code of theirs */
+  tracking = true;
+  /** every file read through FileAccess and what it held (null: absent), for the build cache */
+  readonly readLog = new Map<string, string | null>();
   /** which alternative each branch site takes in this build (absent: the first) */
   branchPlan: Map<string, number> | null = null;
   steps = 0;
@@ -311,6 +321,11 @@ export class Interp {
     return out;
   }
 
+  /** A file's text as this read saw it, reading it now if it has not been read yet. */
+  fileText(path: string): string | null {
+    return this.readLog.has(path) ? this.readLog.get(path)! : this.readFile(path);
+  }
+
   private readFile(path: string): string | null {
     if (!this.files) return null;
     let t: string | null | undefined;
@@ -323,7 +338,8 @@ export class Interp {
       if (!this.wants.includes(path)) this.wants.push(path);
       return null;
     }
-    return t;
+    this.readLog.set(path, t ?? null);
+    return t ?? null;
   }
 
   /** A module by its dotted name: modelled (torch, keras, stdlib pieces), else read from a file under the roots. */
@@ -2037,6 +2053,7 @@ export class Interp {
 
   callFunction(fn: FuncValue, args: Value[], kwargs: Map<string, Value>, site: CallSite, self: Value | null): Value {
     if (this.depth >= this.limits.depth) throw new LimitError(`calls nested deeper than ${this.limits.depth}`);
+    if (this.tracking && fn.module === this.mainCtx) this.touched.add(fn.node.from);
     const env = new Env(fn.closure, fn.module);
     this.bindParams(fn, args, kwargs, env, site);
     this.depth++;
@@ -2124,6 +2141,7 @@ export class Interp {
 
   lookupClassAttr(cls: ClassValue, name: string): Value | undefined {
     for (const c of mro(cls)) {
+      if (this.tracking && c.module === this.mainCtx && c.range) this.touched.add(this.mainFile.lines.offsetAt(c.range.start));
       const v = classOwn(c, name);
       if (v !== undefined) return v;
     }

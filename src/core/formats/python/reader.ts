@@ -13,6 +13,7 @@ import { sourceText } from '../common';
 import type { FileAccess, ModelReader, ModelSource, ReadContext, ReaderOption, ReadResult } from '../reader';
 import { Interp, LimitError, PyRaise, type BranchSite } from './interp';
 import { kids } from './parse';
+import type { LineIndex } from '../../graph/text';
 import { installStdlib } from './stdlib';
 import { installTorch, TorchState } from './torch';
 import { installKeras, KerasState } from './keras';
@@ -71,7 +72,7 @@ class PythonRead {
     readonly source: ModelSource,
     readonly text: string,
     files: FileAccess | undefined,
-    searchPaths: string[],
+    readonly searchPaths: string[],
   ) {
     this.interp = new Interp(source.fileName, text, files, searchPaths);
     this.findings = this.interp.findings;
@@ -126,6 +127,15 @@ class PythonRead {
   }
 
   private findCandidates(): void {
+    this.interp.tracking = false;
+    try {
+      this.collectCandidates();
+    } finally {
+      this.interp.tracking = true;
+    }
+  }
+
+  private collectCandidates(): void {
     const main = this.interp.mainCtx;
     const g = main.globals;
     const instances: Candidate[] = [];
@@ -173,6 +183,25 @@ class PythonRead {
    * RFL100 at the condition says so. The first branch's graph is returned.
    */
   build(c: Candidate): ModelGraph {
+    const key = `${this.source.fileName}\u0000${c.kind}\u0000${c.name}\u0000${this.searchPaths.join('\u0000')}`;
+    const main = this.interp.mainFile;
+    const top = topLevelKey(main.tree.topNode, this.text, main.lines);
+    const hit = BUILD_CACHE.get(key);
+    if (hit && hit.top === top && hit.defs.every(([from, line, text]) => this.text.startsWith(text, from) && main.lines.positionAt(from).line === line) && hit.files.every(([p, t]) => this.interp.fileText(p) === t)) {
+      this.findings.push(...hit.findings);
+      return hit.graph;
+    }
+    const mark = this.findings.length;
+    const graph = this.buildExploring(c);
+    if (this.interp.wants.length === 0) {
+      BUILD_CACHE.delete(key);
+      BUILD_CACHE.set(key, { top, defs: touchedDefinitions(main.tree.topNode, this.text, main.lines, this.interp.touched), files: [...this.interp.readLog], graph, findings: this.findings.slice(mark) });
+      if (BUILD_CACHE.size > MAX_CACHED_BUILDS) BUILD_CACHE.delete(BUILD_CACHE.keys().next().value!);
+    }
+    return graph;
+  }
+
+  private buildExploring(c: Candidate): ModelGraph {
     const interp = this.interp;
     const sites = new Map<string, BranchSite>();
     interp.branchSites = sites;
@@ -316,6 +345,48 @@ class PythonRead {
 }
 
 const MAX_EAGER_TRIES = 6;
+
+/**
+ * Built graphs of recent reads, so that a keystroke outside a model's code
+ * does not build it again: an entry is reused while the main file's
+ * top-level statements other than definitions are the same text at the same
+ * offsets and lines, every definition whose code ran while reading and
+ * building is too, and every file read holds the same text. The graph's ranges
+ * point into those statements (or into the imported files), so they still hold.
+ */
+interface CachedBuild {
+  top: string;
+  defs: Array<[number, number, string]>;
+  files: Array<[string, string | null]>;
+  graph: ModelGraph;
+  findings: Finding[];
+}
+const BUILD_CACHE = new Map<string, CachedBuild>();
+const MAX_CACHED_BUILDS = 32;
+const DEFINITIONS = new Set(['FunctionDefinition', 'ClassDefinition', 'DecoratedStatement']);
+
+/** The main file's top-level statements that are not definitions (they all run on every read), and the rflens comments. */
+function topLevelKey(top: SyntaxNode, text: string, lines: LineIndex): string {
+  const parts: string[] = [];
+  for (let s = top.firstChild; s; s = s.nextSibling) {
+    if (DEFINITIONS.has(s.name)) continue;
+    if (s.name === 'Comment' && !/rflens:/.test(text.slice(s.from, s.to))) continue;
+    parts.push(`${s.from}@${lines.positionAt(s.from).line}:${text.slice(s.from, s.to)}`);
+  }
+  return parts.join('\u0000');
+}
+
+/** The top-level definitions holding an offset of code that ran. */
+function touchedDefinitions(top: SyntaxNode, text: string, lines: LineIndex, touched: Set<number>): Array<[number, number, string]> {
+  const offsets = [...touched].sort((a, b) => a - b);
+  const out: Array<[number, number, string]> = [];
+  let k = 0;
+  for (let s = top.firstChild; s && k < offsets.length; s = s.nextSibling) {
+    while (k < offsets.length && offsets[k]! < s.from) k++;
+    if (k < offsets.length && offsets[k]! < s.to && DEFINITIONS.has(s.name)) out.push([s.from, lines.positionAt(s.from).line, text.slice(s.from, s.to)]);
+  }
+  return out;
+}
 /** extra builds per model to explore the other branches of unknown conditions (each site alone, the others at their first branch) */
 const MAX_FORKS = 8;
 
