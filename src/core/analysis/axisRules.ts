@@ -215,12 +215,12 @@ export class AdaptiveRule extends RuleBase implements AxisRule {
     this.bandTaps = k ? Array.from({ length: k }, (_, t) => ({ stride: k, offset: t })) : [];
   }
 
-  /** First input of output o's window. */
+  /** First input of the window of output o. */
   start(o: number): number {
     return floorDiv(o * this.nIn, this.nOut);
   }
 
-  /** One past the last input of output o's window. */
+  /** One past the last input of the window of output o. */
   end(o: number): number {
     return -floorDiv(-(o + 1) * this.nIn, this.nOut);
   }
