@@ -27,6 +27,6 @@ if (hostTests) {
 }
 // The benchmarks run bundled, as the extension and the command line do.
 if (bench) {
-  await build({ ...common, entryPoints: ['bench/run.ts', 'bench/tfjs.ts', 'bench/onnx.ts', 'bench/editor.ts'], outdir: 'dist/bench', platform: 'node', format: 'cjs', external: ['@tensorflow/tfjs'] });
+  await build({ ...common, entryPoints: ['bench/run.ts', 'bench/tfjs.ts', 'bench/onnx.ts', 'bench/editor.ts', 'bench/python.ts'], outdir: 'dist/bench', platform: 'node', format: 'cjs', external: ['@tensorflow/tfjs'] });
 }
 if (watch) console.log('watch mode is not implemented; rerun npm run build');

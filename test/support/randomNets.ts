@@ -112,6 +112,12 @@ export function buildFromRecipe(recipe: Recipe, maxElements = recipe.rank === 1 
         break;
       }
       case 3: {
+        if (r[10]! % 4 === 0) {
+          // adaptive pooling to a size below, equal to or above the input's (None keeps an axis)
+          const sizes = shapes().get(last)!.size;
+          tryAdd({ op: 'adaptivePool', pool: 'avg', output: sizes.map((n, a) => (r[8]! % 5 === a ? null : 1 + (r[1 + a]! % (n + 2)))) }, [last]);
+          break;
+        }
         const ceil = pick([false, 'always', 'when-padded'] as const, r[6]!);
         const stride = per(r, 2, 1, 3);
         tryAdd(

@@ -71,7 +71,7 @@ export function refShapes(graph: ModelGraph, input: number[]): Map<string, RefNo
     const src = ins[0];
     const s = node.spec;
     let r: RefNode | null = null;
-    const resampling = ['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop'].includes(s.op);
+    const resampling = ['conv', 'pool', 'adaptivePool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop'].includes(s.op);
     if (resampling && src && !src.spatial) r = { size: input.map(() => 1), spatial: false };
     else if (s.op === 'input') r = { size: input.slice(), spatial: true };
     else if (s.op === 'conv' || s.op === 'pool') {
@@ -102,6 +102,8 @@ export function refShapes(graph: ModelGraph, input: number[]): Map<string, RefNo
       }
       if (size.some((x) => x <= 0)) continue;
       r = { size, spatial: src!.spatial, before, after };
+    } else if (s.op === 'adaptivePool') {
+      r = { size: src!.size.map((n, a) => s.output[a] ?? n), spatial: src!.spatial };
     } else if (s.op === 'convtranspose') {
       const t = transposed(s);
       const size = src!.size.map((n, a) => (n - 1) * t.stride[a]! - t.padBefore[a]! - t.padAfter[a]! + t.dilation[a]! * (t.kernel[a]! - 1) + 1 + s.outputPadding[a]!);
@@ -227,7 +229,7 @@ export function forward(graph: ModelGraph, shapes: Map<string, RefNode>, x: Floa
     const out = new Float64Array(prod(me.size));
     const s = node.spec;
     const rank = me.size.length;
-    const resampling = ['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop'].includes(s.op);
+    const resampling = ['conv', 'pool', 'adaptivePool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop'].includes(s.op);
     if (resampling && !inShapes[0]!.spatial) {
       // no spatial axis left: the single unit sums its input
       for (const v of ins[0]!) out[0]! += v;
@@ -257,6 +259,16 @@ export function forward(graph: ModelGraph, shapes: Map<string, RefNode>, x: Floa
           }
           if (ok) acc += ins[0]![flatten(src, n)]!;
         }
+        out[flatten(o, me.size)] = acc;
+      }
+    } else if (s.op === 'adaptivePool') {
+      // PyTorch's adaptive pooling: output i of m over n reads floor(i*n/m) .. ceil((i+1)*n/m) - 1, summed
+      const n = inShapes[0]!.size;
+      for (const o of multiIndex(me.size)) {
+        const lo = o.map((oo, a) => Math.floor((oo * n[a]!) / me.size[a]!));
+        const hi = o.map((oo, a) => Math.ceil(((oo + 1) * n[a]!) / me.size[a]!));
+        let acc = 0;
+        for (const t of multiIndex(hi.map((h, a) => h - lo[a]!))) acc += ins[0]![flatten(t.map((tt, a) => lo[a]! + tt), n)]!;
         out[flatten(o, me.size)] = acc;
       }
     } else if (s.op === 'convtranspose') {
@@ -424,7 +436,7 @@ export function refVirtualFieldParts(graph: ModelGraph, shapes: Map<string, RefN
     }
   };
   const rank = unit.length;
-  const resampling = ['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop'].includes(s.op);
+  const resampling = ['conv', 'pool', 'adaptivePool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop'].includes(s.op);
   if (resampling && !shapes.get(node.inputs[0]!)!.spatial) {
     const n = shapes.get(node.inputs[0]!)!.size;
     for (const i of multiIndex(n)) addFrom(node.inputs[0]!, i.map((ii, a) => unit[a]! * n[a]! + ii), true);
@@ -432,6 +444,12 @@ export function refVirtualFieldParts(graph: ModelGraph, shapes: Map<string, RefN
   else if (s.op === 'conv' || s.op === 'pool') {
     const w = s.sliding;
     for (const t of multiIndex(w.kernel)) addFrom(node.inputs[0]!, unit.map((u, a) => u * w.stride[a]! - me.before![a]! + t[a]! * w.dilation[a]!));
+  } else if (s.op === 'adaptivePool') {
+    // the same formula for every integer unit: the unbounded axis repeats it
+    const n = shapes.get(node.inputs[0]!)!.size;
+    const lo = unit.map((u, a) => Math.floor((u * n[a]!) / me.size[a]!));
+    const hi = unit.map((u, a) => Math.ceil(((u + 1) * n[a]!) / me.size[a]!));
+    for (const t of multiIndex(hi.map((h, a) => h - lo[a]!))) addFrom(node.inputs[0]!, t.map((tt, a) => lo[a]! + tt));
   } else if (s.op === 'convtranspose') {
     const c = transposed(s);
     for (const t of multiIndex(c.kernel)) {
@@ -530,7 +548,7 @@ export function refPathDepths(graph: ModelGraph, shapes: Map<string, RefNode>): 
       global ||= viaGlobal || k.global;
     };
     const first = node.inputs[0];
-    const resampling = ['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop'].includes(s.op);
+    const resampling = ['conv', 'pool', 'adaptivePool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle', 'crop'].includes(s.op);
     if (resampling) edge(first!, !shapes.get(first!)!.spatial);
     else if (s.op === 'add' || s.op === 'mul' || s.op === 'concat') {
       for (const id of node.inputs) {

@@ -247,3 +247,53 @@ describe('hand-derived receptive fields', () => {
   });
 
 });
+
+describe('adaptive pooling (PyTorch windows floor(i*L/n) .. ceil((i+1)*L/n) - 1)', () => {
+  const adaptive = (output: Array<number | null>) => ({ op: 'adaptivePool' as const, pool: 'avg' as const, output });
+
+  it('L=5, n=3: windows [0,2), [1,4), [3,5): overlapping, of sizes 2, 3, 2', () => {
+    const g = net(1).add('a', adaptive([3])).build();
+    const a = new ModelAnalysis(g, [5]);
+    assert.deepEqual(a.geometry.byId.get('a')!.size, [3]);
+    // pixel 0: window 0; 1: windows 0 and 1; 2: window 1; 3: windows 1 and 2; 4: window 2
+    assert.deepEqual(paths(g, [5]), [1, 2, 1, 2, 1]);
+    assert.deepEqual(coverage(g, [5]), [1, 2, 1, 2, 1]);
+    // centre unit 1 reads [1,4): size 3; unit 0's centre 0.5, unit 2's (3+4)/2 = 3.5: jump (3.5-0.5)/2 = 1.5
+    const f = a.fields.get('a')!;
+    assert.deepEqual([f.size, f.jump, f.start], [[3], [1.5], [0.5]]);
+  });
+
+  it('when n divides L it is a pool of kernel = stride = L/n: same shapes, fields and maps', () => {
+    // 12x12 -> (3, 4): kernel = stride = (4, 3); after a 3x3 conv (r 3, j 1, start 0): r = 3 + 3 = 6 and 3 + 2 = 5,
+    // jump (4, 3), start 0 + (4-1)/2 = 1.5 and (3-1)/2 = 1
+    const a = net(2).conv('c', { k: 3, p: 1 }).add('a', adaptive([3, 4])).build();
+    const b = net(2).conv('c', { k: 3, p: 1 }).pool('a', { k: [4, 3], s: [4, 3] }).build();
+    const fa = new ModelAnalysis(a, [12, 12]).fields.get('a')!;
+    const fb = new ModelAnalysis(b, [12, 12]).fields.get('a')!;
+    assert.deepEqual([fa.size, fa.jump, fa.start], [[6, 5], [4, 3], [1.5, 1]]);
+    assert.deepEqual([fa.size, fa.jump, fa.start, fa.ripple], [fb.size, fb.jump, fb.start, fb.ripple]);
+    assert.deepEqual(paths(a, [12, 12]), paths(b, [12, 12]));
+    assert.deepEqual(coverage(a, [12, 12]), coverage(b, [12, 12]));
+  });
+
+  it('output = input size is the identity; None keeps an axis', () => {
+    const g = net(2).conv('c', { k: 3, s: 2, p: 1 }).add('a', adaptive([7, null])).build();
+    const m = new ModelAnalysis(g, [14, 10]);
+    assert.deepEqual(m.geometry.byId.get('a')!.size, [7, 5]);
+    assert.ok(m.geometry.byId.get('a')!.rules[0]!.every((r) => r.identity));
+    const fc = m.fields.get('c')!;
+    const fa = m.fields.get('a')!;
+    assert.deepEqual([fa.size, fa.jump, fa.start], [fc.size, fc.jump, fc.start]);
+    assert.deepEqual(paths(g, [14, 10], ['a']), paths(g, [14, 10], ['c']));
+  });
+
+  it('n > L repeats inputs, as VGG\'s AdaptiveAvgPool2d((7, 7)) after a 3x3 map (a 100x100 input)', () => {
+    // L=3, n=7: windows [0,1) [0,1) [0,2) [1,2) [1,3) [2,3) [2,3): each pixel is read by 3 windows
+    const g = net(1).add('a', adaptive([7])).build();
+    assert.deepEqual(paths(g, [3]), [3, 3, 3]);
+    assert.deepEqual(coverage(g, [3]), [3, 3, 3]);
+    // centre unit 3 reads [1,2): size 1; unit 0's centre 0, unit 6's 2: jump 2/6
+    const f = new ModelAnalysis(g, [3]).fields.get('a')!;
+    assert.deepEqual([f.size, f.jump, f.start], [[1], [2 / 6], [0]]);
+  });
+});

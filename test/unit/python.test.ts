@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { analyze, isRefusal, openModel, readerFor, type AnalysisReport, type AnalyzeOptions } from '../../src/core';
+import { parsePython } from '../../src/core/formats/python/parse';
 import { refField, refMaps, refShapes } from '../support/reference';
 
 const FIX = join(__dirname, '..', 'fixtures', 'python');
@@ -70,6 +71,80 @@ describe('python reader: torchvision-style code', () => {
     const r = run('tvstyle/vgg.py');
     assert.equal(r.model, 'vgg11');
     assert.deepEqual(layer(r, 'features.20').rf!.size, [150, 150]);
+  });
+});
+
+describe('python reader: adaptive pooling to sizes other than 1', () => {
+  it('AdaptiveAvgPool2d((5, 3)), AdaptiveMaxPool2d((None, 4)), F.adaptive_max_pool2d / F.adaptive_avg_pool2d: PyTorch windows', () => {
+    const r = run('adaptive/pools.py');
+    assert.deepEqual(unresolved(r), []);
+    assert.deepEqual(r.input, { shape: [11, 11], source: 'file' });
+    assert.deepEqual(['pool', 'side', 'adaptive_max_pool2d', 'adaptive_avg_pool2d'].map((id) => layer(r, id).op), ['adaptivePool', 'adaptivePool', 'adaptivePool', 'adaptivePool']);
+    assert.deepEqual(layer(r, 'pool').output, [5, 3]);
+    assert.deepEqual(layer(r, 'side').output, [11, 4]);
+    assert.deepEqual(layer(r, 'adaptive_max_pool2d').output, [2, 7]);
+    assert.deepEqual(layer(r, 'adaptive_avg_pool2d').output, [3, 3]);
+    // rows: 11 -> 5, windows [0,3) [2,5) [4,7) [6,9) [8,11); centre unit 2 reads conv rows 4..6: 3 + 2 = 5;
+    // unit 0's centre 1, unit 4's 9: jump 2. Columns: 11 -> 3, windows [0,4) [3,8) [7,11); centre [3,8): 5 + 2 = 7;
+    // centres 1.5 and 8.5: jump 3.5
+    const pool = layer(r, 'pool').rf!;
+    assert.deepEqual([pool.size, pool.jump, pool.start], [[5, 7], [2, 3.5], [1, 1.5]]);
+    // None keeps the rows: the conv's field (3) on rows; columns 11 -> 4, windows [0,3) [2,6) [5,9) [8,11): centre unit 1
+    // [2,6): 4 + 2; unit 0's conv pixels -1..3 (centre 1), unit 3's 7..11 (centre 9): jump 8/3
+    const side = layer(r, 'side').rf!;
+    assert.deepEqual([side.size, side.jump, side.start], [[3, 6], [1, 8 / 3], [0, 1]]);
+    assert.deepEqual(r.outputs, ['adaptive_max_pool2d', 'adaptive_avg_pool2d']);
+  });
+
+  it('torchvision-style VGG-16: AdaptiveAvgPool2d((7, 7)) is the identity at 224 and repeats the 3x3 map at 100', () => {
+    const at224 = run('tvstyle/vgg.py', { model: 'vgg16' });
+    assert.deepEqual(unresolved(at224), []);
+    const f224 = layer(at224, 'features.30').rf!;
+    const a224 = layer(at224, 'avgpool');
+    assert.equal(a224.op, 'adaptivePool');
+    assert.deepEqual([a224.output, a224.rf!.size, a224.rf!.jump, a224.rf!.start], [[7, 7], f224.size, f224.jump, f224.start]);
+    const at100 = run('tvstyle/vgg.py', { model: 'vgg16', input: 100 });
+    // 100 -> 50 -> 25 -> 12 -> 6 -> 3; 3 -> 7: windows [0,1) [0,1) [0,2) [1,2) [1,3) [2,3) [2,3)
+    assert.deepEqual(layer(at100, 'features.30').output, [3, 3]);
+    const a100 = layer(at100, 'avgpool');
+    assert.deepEqual(a100.output, [7, 7]);
+    // centre unit 3 reads the centre unit of features.30 alone (212); unit 0 reads unit 0 (start 15.5), unit 6 unit 2: 15.5 + 64
+    assert.deepEqual(a100.rf!.size, [212, 212]);
+    assert.deepEqual(a100.rf!.start, [15.5, 15.5]);
+    assert.deepEqual(a100.rf!.jump, [64 / 6, 64 / 6]);
+  });
+});
+
+describe('python reader: unknown conditions, both branches explored', () => {
+  const branchFindings = (r: AnalysisReport) => r.findings.filter((f) => /branches build different models/.test(f.message));
+
+  it('a run-time flag in __init__ and in forward(): each branch built, a finding at each `if` that changes the model', () => {
+    const r = run('branches/flags.py', { model: 'Net' });
+    const text = readFileSync(resolve(FIX, 'branches/flags.py'), 'utf8').split('\n');
+    const ifLines = text.flatMap((l, i) => (l.trim() === 'if self.use_res_connect:' ? [i] : []));
+    const found = branchFindings(r);
+    assert.deepEqual(found.map((f) => f.range!.start.line), ifLines, found.map((f) => f.message).join('\n'));
+    assert.ok(found.every((f) => /The if branch is analysed/.test(f.message)));
+    assert.ok(/the else branch gives/.test(found[0]!.message), found[0]!.message);
+    assert.ok(/no branch gives/.test(found[1]!.message), found[1]!.message);
+    // the if branch: two 3x3 convolutions per block (5, then 9) and the residual add
+    assert.deepEqual(layer(r, 'blocks.0').rf!.size, [5, 5]);
+    assert.deepEqual(layer(r, 'blocks.1').rf!.size, [9, 9]);
+    assert.equal(layer(r, 'blocks.1.add').op, 'add');
+  });
+
+  it('branches that differ only in activations are not reported', () => {
+    const r = run('branches/flags.py', { model: 'Agree' });
+    assert.deepEqual(branchFindings(r).map((f) => f.message), []);
+    assert.deepEqual(unresolved(r), []);
+  });
+
+  it('a condition on the input size in forward(): if / elif / no branch', () => {
+    const r = run('branches/flags.py', { model: 'BySize' });
+    const found = branchFindings(r);
+    assert.equal(found.length, 1, r.findings.map((f) => f.message).join('\n'));
+    assert.ok(/the if branch gives 2 layers, the elif branch on line 65 gives 2 layers \(first different at avg_pool2d where the first branch has down\); no branch gives 1 layer/.test(found[0]!.message), found[0]!.message);
+    assert.equal(layer(r, 'down').op, 'pool');
   });
 });
 
@@ -147,6 +222,7 @@ describe('python reader: engine = brute force on read models', function () {
     ['keras/functional.py', 'simple', 16],
     ['pkg/model.py', 'Net', 16],
     ['venvproj/train.py', undefined, 12],
+    ['adaptive/pools.py', undefined, 11],
   ];
   for (const [file, model, n] of cases) {
     it(`${file}${model ? ` ${model}` : ''} at ${n}x${n}: fields and path maps`, () => {
@@ -213,6 +289,39 @@ describe('python reader: timm-style code', () => {
 });
 
 describe('python reader: a file being edited', () => {
+  it('incremental reparsing finds the same syntax errors as a fresh parse, keystroke by keystroke', () => {
+    const base = readFileSync(resolve(FIX, 'tvstyle/resnet.py'), 'utf8');
+    const at = base.indexOf('self.layer2 = ');
+    const versions = [base, base.slice(0, at) + 'self.layer2 = self._make_layer((' + base.slice(at + 14), base.slice(0, at) + 'x = [' + base.slice(at), base, base + '\nclass Broken(nn.Module:\n    pass\n', base];
+    versions.forEach((text, i) => {
+      const incremental = parsePython('/edited/resnet.py', text).errors;
+      const fresh = parsePython(`/fresh/${i}/resnet.py`, text).errors;
+      assert.deepEqual(incremental, fresh, `version ${i}`);
+    });
+    assert.ok(parsePython('/edited/resnet.py', versions[1]!).errors.length > 0);
+    assert.deepEqual(parsePython('/edited/resnet.py', base).errors, []);
+  });
+
+  it('a keystroke outside the code a model runs reuses its build; one inside it, or in a module-level value, rebuilds', () => {
+    const file = resolve(FIX, 'tvstyle/resnet.py');
+    const base = readFileSync(file, 'utf8') + '\n\nWIDTH = 3\n\nclass Unused(nn.Module):\n    def __init__(self, c):\n        super().__init__()\n        self.conv = nn.Conv2d(c, c, 3)\n';
+    const read = (text: string) => readerFor({ fileName: file, text })!.read({ fileName: file, text }, { options: {}, files: fsFiles }).models[0]!;
+    const first = read(base);
+    const unusedEdit = read(base.replace('nn.Conv2d(c, c, 3)', 'nn.Conv2d(c, c, 5)'));
+    assert.equal(unusedEdit.nodes, first.nodes, 'the same graph, not built again');
+    // inside the model: the stem's kernel 7 -> 9 widens every field by 2
+    const modelEdit = read(base.replace('kernel_size=7, stride=2, padding=3', 'kernel_size=9, stride=2, padding=4'));
+    assert.notEqual(modelEdit.nodes, first.nodes);
+    const conv1 = modelEdit.nodes.find((n) => n.id === 'conv1')!;
+    assert.deepEqual(conv1.spec.op === 'conv' && conv1.spec.sliding.kernel, [9, 9]);
+    // a module-level statement always runs: a change there rebuilds
+    const globalEdit = read(base.replace('WIDTH = 3', 'WIDTH = 4'));
+    assert.notEqual(globalEdit.nodes, read(base).nodes);
+    // and the fields agree with a fresh read of the same text (the cache is invisible)
+    const r = analyze({ fileName: file, text: base.replace('nn.Conv2d(c, c, 3)', 'nn.Conv2d(c, c, 7)') }, { files: fsFiles, findings: 'none' });
+    assert.deepEqual(layer(r, 'layer4').rf!.size, [427, 427]);
+  });
+
   it('a syntax error is reported on its line and the rest still reads', () => {
     const file = resolve(FIX, 'tvstyle/resnet.py');
     const lines = readFileSync(file, 'utf8').split('\n');

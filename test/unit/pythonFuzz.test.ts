@@ -88,7 +88,23 @@ describe('python reader fuzzing', function () {
     ['deep list nesting', `import torch\nx = ${'['.repeat(3000)}${']'.repeat(3000)}\n`],
     ['a long forward', `import torch.nn as nn\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.r = nn.ReLU()\n    def forward(self, x):\n        for _ in range(100000):\n            x = self.r(x)\n        return x\n`],
     ['an import cycle', 'from . import model\nimport torch\n'],
+    ['nested unknown conditions', `import os\nimport torch.nn as nn\nF = os.environ.get('F')\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.c = nn.Conv2d(3, 3, 3)\n${Array.from({ length: 25 }, (_, i) => `${'    '.repeat(i + 2)}if F == '${i}':\n${'    '.repeat(i + 3)}self.c${i} = nn.Conv2d(3, 3, ${i + 1})`).join('\n')}\n    def forward(self, x):\n        return self.c(x)\n`],
   ];
+  it('branches of unknown conditions: at most 8 extra builds per model, the rest said to be unexplored', () => {
+    // 30 sites in __init__ and 30 in forward, each changing the model
+    const init = Array.from({ length: 30 }, (_, i) => `        if F == '${i}':\n            self.m${i} = nn.Conv2d(3, 3, ${(i % 5) + 2})\n        else:\n            self.m${i} = nn.MaxPool2d(${(i % 3) + 2})`).join('\n');
+    const fwd = Array.from({ length: 30 }, (_, i) => `        if x.shape[-1] > ${i}:\n            x = self.m${i}(x)`).join('\n');
+    const text = `import os\nimport torch.nn as nn\nF = os.environ.get('F')\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n${init}\n    def forward(self, x):\n${fwd}\n        return x\n`;
+    const t0 = Date.now();
+    const r = analyze({ fileName: join(FIX, 'pkg', 'hostile.py'), text }, { files, findings: 'none', input: 64 });
+    assert.ok(Date.now() - t0 < 20000, `took ${Date.now() - t0} ms`);
+    const explored = r.findings.filter((f) => /branches build different models/.test(f.message));
+    assert.equal(explored.length, 8, r.findings.map((f) => f.message).join('\n'));
+    const rest = r.findings.filter((f) => /more branches of unknown conditions were not explored/.test(f.message));
+    assert.equal(rest.length, 1);
+    assert.match(rest[0]!.message, /^A: 52 more branches/);
+  });
+
   for (const [what, text] of hostile) {
     it(`ends within bounds: ${what}`, () => check(join(FIX, 'pkg', 'hostile.py'), text, 30000));
   }

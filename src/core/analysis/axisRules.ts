@@ -181,6 +181,66 @@ export class WindowRule extends RuleBase implements AxisRule {
   }
 }
 
+/**
+ * Adaptive pooling (PyTorch's adaptive_avg_pool / adaptive_max_pool): output o
+ * of nOut over nIn reads start(o) = floor(o*nIn/nOut) .. end(o) - 1 with
+ * end(o) = ceil((o+1)*nIn/nOut), each with weight 1 (pools are sums). The
+ * windows differ in size by at most one and overlap where nIn/nOut is not a
+ * whole number; with nOut > nIn they repeat inputs (upsampling-like). On the
+ * unbounded axis the same formula holds for every integer o, which repeats
+ * with periodOut = nOut/g units and periodIn = nIn/g pixels (g = gcd). When
+ * nOut divides nIn it is a window of kernel = stride = nIn/nOut (bands); when
+ * nOut = nIn the identity.
+ */
+export class AdaptiveRule extends RuleBase implements AxisRule {
+  readonly periodOut: number;
+  readonly periodIn: number;
+  readonly tapsPerUnit: number;
+  override readonly identity: boolean;
+  override readonly bandTaps: ReadonlyArray<{ stride: number; offset: number }>;
+  /** nIn / nOut when it is a whole number (the windows are then bands), else 0 */
+  private readonly uniform: number;
+  constructor(
+    readonly nIn: number,
+    readonly nOut: number,
+  ) {
+    super();
+    const g = gcd(nIn, nOut) || 1;
+    this.periodOut = nOut / g;
+    this.periodIn = nIn / g;
+    this.tapsPerUnit = Math.ceil(nIn / nOut) + 1;
+    this.identity = nIn === nOut;
+    this.uniform = nIn % nOut === 0 ? nIn / nOut : 0;
+    const k = this.uniform;
+    this.bandTaps = k ? Array.from({ length: k }, (_, t) => ({ stride: k, offset: t })) : [];
+  }
+
+  /** First input of the window of output o. */
+  start(o: number): number {
+    return floorDiv(o * this.nIn, this.nOut);
+  }
+
+  /** One past the last input of the window of output o. */
+  end(o: number): number {
+    return -floorDiv(-(o + 1) * this.nIn, this.nOut);
+  }
+
+  virtual(o: number, sink: TapSink): void {
+    const e = this.end(o);
+    for (let i = this.start(o); i < e; i++) sink.push(i, 1);
+  }
+
+  real(o: number, sink: TapSink): void {
+    const e = Math.min(this.end(o), this.nIn);
+    for (let i = Math.max(this.start(o), 0); i < e; i++) sink.push(i, 1);
+  }
+
+  /** With whole windows the bands cover every tap. */
+  override residual(o: number, sink: TapSink): void {
+    if (!this.uniform) this.real(o, sink);
+  }
+}
+
 /** Transposed convolution: input i writes to i*s - before + t*d. */
 export class TransposedRule extends RuleBase implements AxisRule {
   readonly periodOut: number;

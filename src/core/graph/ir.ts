@@ -95,6 +95,13 @@ export type LayerOp =
   | { op: 'conv'; sliding: Window; local?: boolean }
   | { op: 'pool'; pool: 'max' | 'avg' | 'lrn'; sliding: Window }
   /**
+   * Adaptive pooling (PyTorch AdaptiveAvgPool/AdaptiveMaxPool): a fixed output
+   * size per axis (null keeps the input's), output i of n over an input of L
+   * reading floor(i*L/n) .. ceil((i+1)*L/n) - 1. Windows may differ in size
+   * and overlap; not a sliding window unless n divides L.
+   */
+  | { op: 'adaptivePool'; pool: 'max' | 'avg'; output: Array<number | null> }
+  /**
    * Transposed convolution: the same window parameters as conv, read from the
    * output's side ('same' padding as Keras and ONNX auto_pad define it: n*s
    * outputs), plus the output padding that lengthens the output.

@@ -5,6 +5,7 @@
  * docs/design-notes.md, "Adding an op".
  */
 import type { LayerOp, OpName } from '../../graph/ir';
+import { adaptivePoolOp } from './adaptive';
 import { constantOp, denseOp, flattenOp, globalPoolOp, inputOp } from './global';
 import { normalizeOp, pointwiseOp, unknownOp } from './elementwise';
 import { addOp, concatOp, mulOp } from './merge';
@@ -19,6 +20,7 @@ export const OPS: { readonly [K in OpName]: OpDefinition<SpecOf<K>> } = {
   input: inputOp,
   conv: convOp,
   pool: poolOp,
+  adaptivePool: adaptivePoolOp,
   convtranspose: convTransposeOp,
   upsample: upsampleOp,
   spaceToDepth: spaceToDepthOp,

@@ -61,6 +61,20 @@ export class PyRaise {
     readonly range: SourceRange | null,
   ) {}
 }
+/** An if/elif/else whose unknown conditions leave several clauses possible, met while building a model. */
+export interface BranchSite {
+  key: string;
+  /** the first unknown condition's text */
+  condition: string;
+  /** why it is not known */
+  why: string;
+  /** the alternatives in order: 'the if branch', 'the elif branch on line N', 'the else branch', 'no branch' */
+  labels: string[];
+  range: SourceRange | null;
+  /** ' (file.py:line)' when the site is in another file than the one analysed */
+  where: string;
+}
+
 /** A bound was hit: the whole build stops. */
 export class LimitError extends Error {}
 
@@ -136,6 +150,20 @@ export class Interp {
   readonly mainCtx: ModuleContext;
   readonly mainFile: ParsedFile;
   tracer: Tracer | null = null;
+  /** branch sites met during the current build (null outside builds: unknown conditions then follow their first branch with a finding) */
+  branchSites: Map<string, BranchSite> | null = null;
+  /**
+   * Offsets in the main file of the definitions whose code ran (functions
+   * called, classes whose attributes were looked up): the reader's build
+   * cache reuses a graph while none of them changed.
+   */
+  readonly touched = new Set<number>();
+  /** false while the reader only inspects classes (which models a file offers): that runs no code of theirs */
+  tracking = true;
+  /** every file read through FileAccess and what it held (null: absent), for the build cache */
+  readonly readLog = new Map<string, string | null>();
+  /** which alternative each branch site takes in this build (absent: the first) */
+  branchPlan: Map<string, number> | null = null;
   steps = 0;
   depth = 0;
   filesRead = 0;
@@ -175,6 +203,19 @@ export class Interp {
     if (this.seen.has(key)) return;
     this.seen.add(key);
     if (this.findings.length < 500) this.findings.push(finding('RFL100', msg, range, layer));
+  }
+
+  /** The findings so far, to drop what a trial build (another branch) adds. */
+  findingsMark(): { count: number; seen: Set<string>; seenLayer: Set<string> | undefined } {
+    const layerSeen = (this as unknown as { seenLayer?: Set<string> }).seenLayer;
+    return { count: this.findings.length, seen: new Set(this.seen), seenLayer: layerSeen ? new Set(layerSeen) : undefined };
+  }
+
+  resetFindings(mark: { count: number; seen: Set<string>; seenLayer: Set<string> | undefined }): void {
+    this.findings.length = mark.count;
+    this.seen.clear();
+    for (const k of mark.seen) this.seen.add(k);
+    (this as unknown as { seenLayer?: Set<string> }).seenLayer = mark.seenLayer;
   }
 
   tick(): void {
@@ -280,6 +321,11 @@ export class Interp {
     return out;
   }
 
+  /** A file's text as this read saw it, reading it now if it has not been read yet. */
+  fileText(path: string): string | null {
+    return this.readLog.has(path) ? this.readLog.get(path)! : this.readFile(path);
+  }
+
   private readFile(path: string): string | null {
     if (!this.files) return null;
     let t: string | null | undefined;
@@ -292,7 +338,8 @@ export class Interp {
       if (!this.wants.includes(path)) this.wants.push(path);
       return null;
     }
-    return t;
+    this.readLog.set(path, t ?? null);
+    return t ?? null;
   }
 
   /** A module by its dotted name: modelled (torch, keras, stdlib pieces), else read from a file under the roots. */
@@ -759,40 +806,71 @@ export class Interp {
     void ctx;
   }
 
+  /**
+   * if/elif/else. Known conditions decide; a clause whose unknown condition
+   * guards a raise is never taken. When unknown conditions leave several
+   * clauses possible, they are the alternatives of a branch site: the first
+   * is followed unless `branchPlan` (set by the reader while it explores the
+   * other branches of a build) names another; during a build the site is
+   * recorded in `branchSites` so the reader can build each alternative and
+   * report when they disagree. Outside a build the first is followed with a
+   * finding, as before.
+   */
   private execIf(node: SyntaxNode, env: Env, ctx: ModuleContext): void {
     const ks = kids(node);
+    const alternatives: Array<{ body: SyntaxNode | null; label: string }> = [];
+    let firstUnknown: { cond: SyntaxNode; why: string } | null = null;
+    let closed = false;
     let i = 0;
-    let unknownCond: SyntaxNode | null = null;
-    while (i < ks.length) {
+    while (i < ks.length && !closed) {
       const kw = ks[i]!;
       if (kw.name === 'if' || kw.name === 'elif') {
         const cond = ks[i + 1]!;
         const body = ks[i + 2];
-        if (!body || body.name !== 'Body') return;
+        if (!body || body.name !== 'Body') break;
+        const label = kw.name === 'if' ? 'the if branch' : `the elif branch on line ${ctx.lines.positionAt(kw.from).line + 1}`;
         const v = this.eval(cond, env, ctx);
         const t = truthy(v);
-        if (t === true) return this.execBody(body, env, ctx);
-        if (t === null && this.raises(body)) {
-          // an unknown condition guarding a raise: the code that goes on is the code that ran
-          i += 3;
-          continue;
-        }
-        if (t === null) {
-          // unknown condition: the first branch is followed (and the user told)
-          unknownCond = cond;
-          if (this.buildsModules(body, ctx) || this.tracer) {
-            this.report(cond, ctx, `condition ${ctx.text.slice(cond.from, cond.to).slice(0, 60)} is not known before running (${isUnknown(v) ? v.why : typeName(v)}); the first branch is followed`);
-          }
-          return this.execBody(body, env, ctx);
+        if (t === true) {
+          alternatives.push({ body, label });
+          closed = true;
+        } else if (t === null && !this.raises(body)) {
+          // an unknown condition guarding a raise is skipped: the code that goes on is the code that ran
+          firstUnknown ??= { cond, why: isUnknown(v) ? v.why : typeName(v) };
+          alternatives.push({ body, label });
         }
         i += 3;
       } else if (kw.name === 'else') {
         const body = ks[i + 1];
-        if (body) this.execBody(body, env, ctx);
-        return;
+        if (body) alternatives.push({ body, label: 'the else branch' });
+        closed = true;
       } else i++;
     }
-    void unknownCond;
+    if (!closed) alternatives.push({ body: null, label: 'no branch' });
+    let pick = 0;
+    if (alternatives.length > 1 && firstUnknown) {
+      const cond = firstUnknown.cond;
+      const matters = this.tracer !== null || alternatives.some((a) => a.body && this.buildsModules(a.body, ctx));
+      const key = `${ctx.path}\u0000${node.from}`;
+      if (this.branchSites) {
+        if (matters && !this.branchSites.has(key) && this.branchSites.size < 64) {
+          const line = ctx.lines.positionAt(cond.from).line + 1;
+          this.branchSites.set(key, {
+            key,
+            condition: ctx.text.slice(cond.from, cond.to).replace(/\s+/g, ' ').slice(0, 60),
+            why: firstUnknown.why,
+            labels: alternatives.map((a) => a.label),
+            range: this.rangeOf(cond, ctx),
+            where: ctx === this.mainCtx ? '' : ` (${ctx.path.split(/[\\/]/).pop()}:${line})`,
+          });
+        }
+        pick = Math.min(this.branchPlan?.get(key) ?? 0, alternatives.length - 1);
+      } else if (matters) {
+        this.report(cond, ctx, `condition ${ctx.text.slice(cond.from, cond.to).slice(0, 60)} is not known before running (${firstUnknown.why}); ${alternatives[0]!.label} is followed`);
+      }
+    }
+    const chosen = alternatives[pick]!.body;
+    if (chosen) this.execBody(chosen, env, ctx);
   }
 
   /** Does a block end in a raise (a guard against bad arguments)? */
@@ -1975,6 +2053,7 @@ export class Interp {
 
   callFunction(fn: FuncValue, args: Value[], kwargs: Map<string, Value>, site: CallSite, self: Value | null): Value {
     if (this.depth >= this.limits.depth) throw new LimitError(`calls nested deeper than ${this.limits.depth}`);
+    if (this.tracking && fn.module === this.mainCtx) this.touched.add(fn.node.from);
     const env = new Env(fn.closure, fn.module);
     this.bindParams(fn, args, kwargs, env, site);
     this.depth++;
@@ -2062,6 +2141,7 @@ export class Interp {
 
   lookupClassAttr(cls: ClassValue, name: string): Value | undefined {
     for (const c of mro(cls)) {
+      if (this.tracking && c.module === this.mainCtx && c.range) this.touched.add(this.mainFile.lines.offsetAt(c.range.start));
       const v = classOwn(c, name);
       if (v !== undefined) return v;
     }

@@ -17,34 +17,69 @@ export interface ParsedFile {
 }
 
 const MAX_CACHED = 64;
-const cache = new Map<string, ParsedFile>();
-/** the last version of each path, reused as fragments when the text changed */
-const lastByPath = new Map<string, { text: string; fragments: readonly TreeFragment[] }>();
+/** the last version parsed of each path: a hit when the text is the same, fragments for the next version when not */
+const lastByPath = new Map<string, { parsed: ParsedFile; fragments: readonly TreeFragment[] }>();
+/** error offsets (relative to the node's start) of top-level subtrees, kept while an incremental parse reuses them */
+const errorsOfSubtree = new WeakMap<Tree, number[]>();
 
+function scanErrors(node: SyntaxNode, out: number[]): void {
+  const cursor = node.cursor();
+  let depth = 0;
+  for (;;) {
+    let descend = true;
+    if (cursor.type.isError) {
+      // lezer reads the float `6.` as a member access with a missing name: not an error in Python
+      const parent = cursor.node.parent;
+      if (!(parent?.name === 'MemberExpression' && parent.firstChild?.name === 'Number' && cursor.from === cursor.to)) out.push(cursor.from);
+      descend = false;
+    }
+    if (descend && cursor.firstChild()) {
+      depth++;
+      continue;
+    }
+    for (;;) {
+      if (depth === 0) return;
+      if (cursor.nextSibling()) break;
+      cursor.parent();
+      depth--;
+    }
+  }
+}
+
+/**
+ * Syntax error offsets of a tree, at most 50. Top-level statements that an
+ * incremental parse reused (the same Tree object) keep their errors from the
+ * last scan, so a keystroke rescans the statements around it only.
+ */
 function collectErrors(tree: Tree): number[] {
   const out: number[] = [];
-  tree.iterate({
-    enter(n) {
-      if (n.type.isError) {
-        // lezer reads the float `6.` as a member access with a missing name: not an error in Python
-        const parent = n.node.parent;
-        if (parent?.name === 'MemberExpression' && parent.firstChild?.name === 'Number' && n.from === n.to) return false;
-        if (out.length < 50) out.push(n.from);
-        return false;
-      }
-      return undefined;
-    },
-  });
+  for (let c = tree.topNode.firstChild; c && out.length < 50; c = c.nextSibling) {
+    const sub = c.tree;
+    let rel = sub ? errorsOfSubtree.get(sub) : undefined;
+    if (!rel) {
+      const abs: number[] = [];
+      scanErrors(c, abs);
+      rel = abs.map((o) => o - c!.from);
+      if (sub) errorsOfSubtree.set(sub, rel);
+    }
+    for (const r of rel) if (out.length < 50) out.push(c.from + r);
+  }
   return out;
 }
 
-/** The change between two texts as one replaced span (common prefix and suffix kept). */
+/** The change between two texts as one replaced span (common prefix and suffix kept), compared in blocks first. */
 function diff(a: string, b: string): { fromA: number; toA: number; fromB: number; toB: number } {
+  const BLOCK = 512;
   let start = 0;
   const min = Math.min(a.length, b.length);
+  while (start + BLOCK <= min && a.slice(start, start + BLOCK) === b.slice(start, start + BLOCK)) start += BLOCK;
   while (start < min && a.charCodeAt(start) === b.charCodeAt(start)) start++;
   let endA = a.length;
   let endB = b.length;
+  while (endA - BLOCK >= start && endB - BLOCK >= start && a.slice(endA - BLOCK, endA) === b.slice(endB - BLOCK, endB)) {
+    endA -= BLOCK;
+    endB -= BLOCK;
+  }
   while (endA > start && endB > start && a.charCodeAt(endA - 1) === b.charCodeAt(endB - 1)) {
     endA--;
     endB--;
@@ -53,26 +88,17 @@ function diff(a: string, b: string): { fromA: number; toA: number; fromB: number
 }
 
 export function parsePython(path: string, text: string): ParsedFile {
-  const key = `${path}\u0000${text.length}\u0000${text}`;
-  const hit = cache.get(key);
-  if (hit) {
-    cache.delete(key);
-    cache.set(key, hit);
-    return hit;
-  }
   const last = lastByPath.get(path);
-  let tree: Tree;
-  if (last && last.text !== text) {
-    const fragments = TreeFragment.applyChanges(last.fragments, [diff(last.text, text)]);
-    tree = parser.parse(text, fragments);
-  } else {
-    tree = parser.parse(text);
+  if (last && last.parsed.text === text) {
+    lastByPath.delete(path);
+    lastByPath.set(path, last);
+    return last.parsed;
   }
-  lastByPath.set(path, { text, fragments: TreeFragment.addTree(tree) });
-  if (lastByPath.size > MAX_CACHED) lastByPath.delete(lastByPath.keys().next().value!);
+  const tree = last ? parser.parse(text, TreeFragment.applyChanges(last.fragments, [diff(last.parsed.text, text)])) : parser.parse(text);
   const parsed: ParsedFile = { path, text, tree, lines: new LineIndex(text), errors: collectErrors(tree) };
-  cache.set(key, parsed);
-  if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
+  lastByPath.delete(path);
+  lastByPath.set(path, { parsed, fragments: TreeFragment.addTree(tree) });
+  if (lastByPath.size > MAX_CACHED) lastByPath.delete(lastByPath.keys().next().value!);
   return parsed;
 }
 

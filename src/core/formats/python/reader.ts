@@ -11,8 +11,9 @@ import { finding, type Finding } from '../../graph/finding';
 import type { LayerNode, ModelGraph, SourceRange } from '../../graph/ir';
 import { sourceText } from '../common';
 import type { FileAccess, ModelReader, ModelSource, ReadContext, ReaderOption, ReadResult } from '../reader';
-import { Interp, LimitError, PyRaise } from './interp';
+import { Interp, LimitError, PyRaise, type BranchSite } from './interp';
 import { kids } from './parse';
+import type { LineIndex } from '../../graph/text';
 import { installStdlib } from './stdlib';
 import { installTorch, TorchState } from './torch';
 import { installKeras, KerasState } from './keras';
@@ -71,7 +72,7 @@ class PythonRead {
     readonly source: ModelSource,
     readonly text: string,
     files: FileAccess | undefined,
-    searchPaths: string[],
+    readonly searchPaths: string[],
   ) {
     this.interp = new Interp(source.fileName, text, files, searchPaths);
     this.findings = this.interp.findings;
@@ -126,6 +127,15 @@ class PythonRead {
   }
 
   private findCandidates(): void {
+    this.interp.tracking = false;
+    try {
+      this.collectCandidates();
+    } finally {
+      this.interp.tracking = true;
+    }
+  }
+
+  private collectCandidates(): void {
     const main = this.interp.mainCtx;
     const g = main.globals;
     const instances: Candidate[] = [];
@@ -165,8 +175,93 @@ class PythonRead {
     return /\breturn\s+[\w.]+\s*\(|\breturn\s+\w+\s*$|\breturn\s+model\b|Model\s*\(/m.test(body);
   }
 
-  /** Builds one model: construction, then its forward traced. */
+  /**
+   * Builds one model, then each other branch of the unknown conditions met on
+   * the way (one site at a time, the others at their first branch; at most
+   * MAX_FORKS extra builds): where a branch gives another graph (spatial
+   * layers and their connections, pointwise layers looked through), an
+   * RFL100 at the condition says so. The first branch's graph is returned.
+   */
   build(c: Candidate): ModelGraph {
+    const key = `${this.source.fileName}\u0000${c.kind}\u0000${c.name}\u0000${this.searchPaths.join('\u0000')}`;
+    const main = this.interp.mainFile;
+    const top = topLevelKey(main.tree.topNode, this.text, main.lines);
+    const hit = BUILD_CACHE.get(key);
+    if (hit && hit.top === top && hit.defs.every(([from, line, text]) => this.text.startsWith(text, from) && main.lines.positionAt(from).line === line) && hit.files.every(([p, t]) => this.interp.fileText(p) === t)) {
+      this.findings.push(...hit.findings);
+      return hit.graph;
+    }
+    const mark = this.findings.length;
+    const graph = this.buildExploring(c);
+    if (this.interp.wants.length === 0) {
+      BUILD_CACHE.delete(key);
+      BUILD_CACHE.set(key, { top, defs: touchedDefinitions(main.tree.topNode, this.text, main.lines, this.interp.touched), files: [...this.interp.readLog], graph, findings: this.findings.slice(mark) });
+      if (BUILD_CACHE.size > MAX_CACHED_BUILDS) BUILD_CACHE.delete(BUILD_CACHE.keys().next().value!);
+    }
+    return graph;
+  }
+
+  private buildExploring(c: Candidate): ModelGraph {
+    const interp = this.interp;
+    const sites = new Map<string, BranchSite>();
+    interp.branchSites = sites;
+    interp.branchPlan = null;
+    let graph: ModelGraph;
+    try {
+      graph = this.buildOnce(c);
+    } finally {
+      interp.branchSites = null;
+    }
+    if (sites.size === 0) return graph;
+    const base = graphSignature(graph);
+    let forks = 0;
+    let skipped = 0;
+    for (const site of sites.values()) {
+      const differs: string[] = [];
+      for (let alt = 1; alt < site.labels.length; alt++) {
+        if (forks >= MAX_FORKS) {
+          skipped++;
+          continue;
+        }
+        forks++;
+        const mark = interp.findingsMark();
+        interp.branchSites = new Map();
+        interp.branchPlan = new Map([[site.key, alt]]);
+        let other: ModelGraph | null = null;
+        try {
+          other = this.buildOnce(c);
+        } catch {
+          other = null;
+        } finally {
+          interp.branchSites = null;
+          interp.branchPlan = null;
+          interp.resetFindings(mark);
+        }
+        // a branch that cannot be built (it raises, or hits a bound) is no model to compare with
+        if (!other || other.nodes.length <= 1) continue;
+        const sig = graphSignature(other);
+        const d = firstDifference(base, sig);
+        if (d) differs.push(`${site.labels[alt]} gives ${layerCount(sig.spatial)} (${d})`);
+      }
+      if (differs.length) {
+        this.findings.push(
+          finding(
+            'RFL100',
+            `Condition ${site.condition} is not known before running (${site.why}) and its branches build different models${site.where}: ${site.labels[0]} gives ${layerCount(base.spatial)}, ${differs.join('; ')}. ${site.labels[0][0]!.toUpperCase()}${site.labels[0]!.slice(1)} is analysed.`,
+            site.range ?? c.range,
+            null,
+          ),
+        );
+      }
+    }
+    if (skipped) {
+      this.findings.push(finding('RFL100', `${c.name}: ${skipped} more branches of unknown conditions were not explored (at most ${MAX_FORKS} extra builds per model); their first branches are analysed.`, c.range, null));
+    }
+    return graph;
+  }
+
+  /** Builds one model once: construction, then its forward traced (branch sites take interp.branchPlan's alternatives). */
+  private buildOnce(c: Candidate): ModelGraph {
     const interp = this.interp;
     const tracer = new Tracer('python');
     const graph: ModelGraph = { format: 'python', name: c.name, rank: 2, nodes: [], outputs: [], statedInput: null };
@@ -250,7 +345,98 @@ class PythonRead {
 }
 
 const MAX_EAGER_TRIES = 6;
-const SPATIAL_OPS = new Set(['conv', 'pool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle']);
+
+/**
+ * Built graphs of recent reads, so that a keystroke outside a model's code
+ * does not build it again: an entry is reused while the main file's
+ * top-level statements other than definitions are the same text at the same
+ * offsets and lines, every definition whose code ran while reading and
+ * building is too, and every file read holds the same text. The graph's ranges
+ * point into those statements (or into the imported files), so they still hold.
+ */
+interface CachedBuild {
+  top: string;
+  defs: Array<[number, number, string]>;
+  files: Array<[string, string | null]>;
+  graph: ModelGraph;
+  findings: Finding[];
+}
+const BUILD_CACHE = new Map<string, CachedBuild>();
+const MAX_CACHED_BUILDS = 32;
+const DEFINITIONS = new Set(['FunctionDefinition', 'ClassDefinition', 'DecoratedStatement']);
+
+/** The main file's top-level statements that are not definitions (they all run on every read), and the rflens comments. */
+function topLevelKey(top: SyntaxNode, text: string, lines: LineIndex): string {
+  const parts: string[] = [];
+  for (let s = top.firstChild; s; s = s.nextSibling) {
+    if (DEFINITIONS.has(s.name)) continue;
+    if (s.name === 'Comment' && !/rflens:/.test(text.slice(s.from, s.to))) continue;
+    parts.push(`${s.from}@${lines.positionAt(s.from).line}:${text.slice(s.from, s.to)}`);
+  }
+  return parts.join('\u0000');
+}
+
+/** The top-level definitions holding an offset of code that ran. */
+function touchedDefinitions(top: SyntaxNode, text: string, lines: LineIndex, touched: Set<number>): Array<[number, number, string]> {
+  const offsets = [...touched].sort((a, b) => a - b);
+  const out: Array<[number, number, string]> = [];
+  let k = 0;
+  for (let s = top.firstChild; s && k < offsets.length; s = s.nextSibling) {
+    while (k < offsets.length && offsets[k]! < s.from) k++;
+    if (k < offsets.length && offsets[k]! < s.to && DEFINITIONS.has(s.name)) out.push([s.from, lines.positionAt(s.from).line, text.slice(s.from, s.to)]);
+  }
+  return out;
+}
+/** extra builds per model to explore the other branches of unknown conditions (each site alone, the others at their first branch) */
+const MAX_FORKS = 8;
+
+interface GraphSignature {
+  /** per layer that is not pointwise: its op spec and the layers it reads (pointwise layers looked through), in graph order */
+  entries: string[];
+  /** the name of the layer behind each entry, for messages */
+  names: string[];
+  outputs: string;
+  spatial: number;
+}
+
+/** A graph's shape as the analysis sees it: pointwise layers (activations, norms, container outputs) are the identity. */
+function graphSignature(g: ModelGraph): GraphSignature {
+  const rep = new Map<string, string>();
+  const index = new Map<string, number>();
+  const entries: string[] = [];
+  const names: string[] = [];
+  for (const n of g.nodes) {
+    if (n.spec.op === 'pointwise' && n.inputs.length === 1) {
+      rep.set(n.id, rep.get(n.inputs[0]!) ?? n.inputs[0]!);
+      continue;
+    }
+    rep.set(n.id, n.id);
+    index.set(n.id, entries.length);
+    entries.push(`${JSON.stringify(n.spec)}<${n.inputs.map((i) => index.get(rep.get(i) ?? i) ?? '?').join(',')}`);
+    names.push(n.id);
+  }
+  const outputs = g.outputs.map((o) => index.get(rep.get(o) ?? o) ?? '?').join(',');
+  return { entries, names, outputs, spatial: entries.length - 1 };
+}
+
+/** Layers besides the input and pointwise ones, in words. */
+function layerCount(n: number): string {
+  return `${n} ${n === 1 ? 'layer' : 'layers'}`;
+}
+
+/** Where two signatures first differ, in words; null when they agree. */
+function firstDifference(a: GraphSignature, b: GraphSignature): string | null {
+  const n = Math.min(a.entries.length, b.entries.length);
+  for (let i = 0; i < n; i++) {
+    if (a.entries[i] !== b.entries[i]) return `first different at ${b.names[i]} where the first branch has ${a.names[i]}`;
+  }
+  if (a.entries.length !== b.entries.length) {
+    return a.entries.length > b.entries.length ? `without ${a.names[n]} and what follows` : `with ${b.names[n]} after the common layers`;
+  }
+  if (a.outputs !== b.outputs) return 'other outputs';
+  return null;
+}
+const SPATIAL_OPS = new Set(['conv', 'pool', 'adaptivePool', 'convtranspose', 'upsample', 'spaceToDepth', 'pixelShuffle']);
 
 export function readPython(source: ModelSource, context: ReadContext): ReadResult {
   const options = { files: context.files, readerOptions: context.options, model: context.model };

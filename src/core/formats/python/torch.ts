@@ -495,7 +495,7 @@ export function installTorch(interp: Interp, state: TorchState): void {
       }
       case 'adaptiveAvg':
       case 'adaptiveMax':
-        return adaptiveOp(p.get('output_size'), r, native, id, `${native.type}`);
+        return adaptiveOp(p.get('output_size'), r, native, id, `${native.type}`, def.kind === 'adaptiveMax' ? 'max' : 'avg');
       case 'dense':
         return { op: 'dense' };
       case 'flatten':
@@ -585,18 +585,16 @@ export function installTorch(interp: Interp, state: TorchState): void {
     return scaled;
   };
 
-  const adaptiveOp = (v: Value | undefined, _r: number, native: NativeLayer | null, id: string, what: string): LayerOp => {
-    const items = v ? (isSeq(v) ? v.items : [v]) : [];
+  /** Adaptive pooling: a global pool when the output is 1 on every axis, else the engine's adaptivePool (PyTorch's start/end windows). */
+  const adaptiveOp = (v: Value | undefined, r: number, native: NativeLayer | null, id: string, what: string, pool: 'avg' | 'max'): LayerOp => {
+    const items = v ? (isSeq(v) ? v.items : new Array<Value>(r).fill(v)) : [];
     const outs = items.map((x) => (x.k === 'none' ? null : numOf(x)));
-    if (outs.length > 0 && outs.every((o) => o === 1)) return { op: 'globalPool' };
-    if (outs.length === 1 && outs[0] === 1) return { op: 'globalPool' };
-    layerReport(
-      native,
-      'output_size',
-      `${what} to ${items.map((x) => (x.k === 'none' ? 'None' : (numOf(x) ?? '?'))).join('x')} is shown as the identity: exact when its input already has that size (VGG at 224x224), approximate otherwise (the engine has no adaptive pooling op yet).`,
-      id,
-    );
-    return { op: 'pointwise', kind: `${what} (approximated as identity)` };
+    if (items.length !== r || outs.some((o, a) => o === null && items[a]!.k !== 'none') || outs.some((o) => o !== null && !(Number.isInteger(o) && o >= 1))) {
+      if (native) layerReport(native, 'output_size', `${what} output size ${v ? (isUnknown(v) ? `is not known before running (${v.why})` : `does not give ${r} sizes`) : 'is missing'}; the layer is shown as the identity.`, id);
+      return { op: 'unknown', reason: 'adaptive pooling size not known' };
+    }
+    if (outs.every((o) => o === 1)) return { op: 'globalPool' };
+    return { op: 'adaptivePool', pool, output: outs as Array<number | null> };
   };
 
   const userForward = (obj: ObjectValue): Value | undefined => {
@@ -798,8 +796,8 @@ export function installTorch(interp: Interp, state: TorchState): void {
       case 'adaptive_max_pool2d':
       case 'adaptive_max_pool3d': {
         const id = tr.opId(base);
-        const spec = adaptiveOp(argOr(1, 'output_size'), r, null, id, base);
-        if (spec.op !== 'globalPool') interp.report(site.node, site.module, `${base} to a size other than 1 is shown as the identity (no adaptive pooling op in the engine yet)`, id);
+        const spec = adaptiveOp(argOr(1, 'output_size'), r, null, id, base, base.includes('max') ? 'max' : 'avg');
+        if (spec.op === 'unknown') interp.report(site.node, site.module, `${base}: the output size is not known before running; shown as the identity`, id);
         return tr.add(id, spec, [(x as TensorValue).node], info(base), (x as TensorValue).spatial, (x as TensorValue).layout);
       }
       case 'interpolate':
