@@ -1,10 +1,14 @@
 /**
- * The map engine's fast kernels against their plain definitions, bit for bit:
+ * The map engine's fast kernels and the analysis' shortcuts against their
+ * plain definitions, bit for bit:
  * the gathered transpose of a tap matrix (paths.ts) against adding band after
  * band into zeros and then the sparse taps, on random window and shift rules
  * with every padding mode, random non-integer values (where the order of
  * additions shows in the last bits) and arrays reused dirty from the pool;
- * the one-pass sums of outer products and of maps against one pass per term.
+ * the one-pass sums of outer products and of maps against one pass per term;
+ * on random networks, the what-if analyses that share work (or are the file's
+ * own) against analyses computed from scratch, coverage metrics without a map
+ * against the map's, and RFL001's early exit against the coverage it skips.
  */
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
@@ -12,7 +16,11 @@ import { ShiftRule, WindowRule, type AxisRule } from '../../src/core/analysis/ax
 import { addOuter, addOuterTerms } from '../../src/core/analysis/outer';
 import { ArrayPool, sumPathMaps, transposeAlongAxis } from '../../src/core/analysis/paths';
 import { tapMatrix, type TapMatrix } from '../../src/core/analysis/tapMatrix';
+import { ModelAnalysis } from '../../src/core/analysis/modelAnalysis';
+import { coverageMetrics } from '../../src/core/analysis/metrics';
+import { FINDING_RULES } from '../../src/core/analysis/rules';
 import type { PadMode } from '../../src/core/graph/ir';
+import { buildFromRecipe, recipeArb } from '../support/randomNets';
 
 const SEED = Number(process.env.RFL_FC_SEED ?? 20261128);
 const MODES: PadMode[] = ['zeros', 'reflect', 'replicate', 'circular'];
@@ -149,5 +157,58 @@ describe('map kernels = their definitions, bit for bit', function () {
       }),
       { seed: SEED, numRuns: 300 },
     );
+  });
+});
+
+describe('analysis shortcuts = what they skip, on random networks', function () {
+  this.timeout(600000);
+  const sameBits = (a: Float64Array, b: Float64Array, what: string) => {
+    assert.equal(a.length, b.length, what);
+    for (let i = 0; i < a.length; i++) assert.ok(Object.is(a[i], b[i]), `${what} at ${i}: ${a[i]} vs ${b[i]}`);
+  };
+
+  it('a padding what-if (sharing the fields, or the file\'s own analysis when nothing changes) = the same what-if from scratch', () => {
+    let reused = 0;
+    fc.assert(
+      fc.property(recipeArb(2), fc.constantFrom<PadMode>(...MODES), fc.constantFrom<PadMode | undefined>(undefined, ...MODES), (recipe, mode, base) => {
+        const graph = buildFromRecipe(recipe);
+        const input = graph.statedInput!;
+        const own = new ModelAnalysis(graph, input, base ? { padModeOverride: base } : {});
+        const shared = own.withPadding({ padModeOverride: mode });
+        if (shared === own) reused++;
+        const fresh = new ModelAnalysis(graph, input, { padModeOverride: mode });
+        assert.deepEqual([...shared.fields], [...fresh.fields], 'receptive fields');
+        for (const g of fresh.geometry.nodes) {
+          if (g.node.spec.op === 'input' || !g.spatial) continue;
+          const id = g.node.id;
+          const a = shared.pathMap([id]);
+          const b = fresh.pathMap([id]);
+          assert.equal(a.log2Scale, b.log2Scale, `${id} scale`);
+          sameBits(a.values, b.values, `${id} paths`);
+          sameBits(shared.coverage([id]), fresh.coverage([id]), `${id} coverage`);
+        }
+      }),
+      { seed: SEED + 11, numRuns: 150 },
+    );
+    // both cases were met: the file's own analysis reused, and a new one sharing the fields
+    assert.ok(reused > 10 && reused < 140, `reused ${reused} of 150`);
+  });
+
+  it('coverage metrics from per-axis counts = the metrics of the coverage map; RFL001 is silent exactly when no pixel is dead', () => {
+    for (const rank of [1, 2, 3] as const) {
+      fc.assert(
+        fc.property(recipeArb(rank), (recipe) => {
+          const graph = buildFromRecipe(recipe);
+          const analysis = new ModelAnalysis(graph, graph.statedInput!);
+          const ids = analysis.geometry.nodes.filter((g) => g.node.spec.op !== 'input').map((g) => g.node.id);
+          for (const id of ids) assert.deepEqual(analysis.coverageMetrics([id]), coverageMetrics(analysis.coverage([id])), `${id}`);
+          const finals = analysis.finalSpatialLayers(graph.outputs);
+          if (finals.length === 0) return;
+          const found = FINDING_RULES.RFL001.run({ analysis, outputs: graph.outputs, finals, options: { edgeRatioThreshold: 0.25, inputFromFile: true, searchMaps: 24 } });
+          assert.equal(found.length > 0, analysis.coverage(finals).some((v) => v === 0), 'RFL001 iff a dead pixel');
+        }),
+        { seed: SEED + 13 + rank, numRuns: rank === 3 ? 60 : 200 },
+      );
+    }
   });
 });
