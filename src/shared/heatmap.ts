@@ -67,35 +67,132 @@ function colorIndex(v: number, peak: number, scale: ColorScale): number {
   return Math.round(colorPosition(v, peak, scale) * 255);
 }
 
+/** The colour table as one opaque RGBA word per entry, in the byte order of the platform (for Uint32Array views of pixels). */
+const packedTables = new Map<ColorMapName, Uint32Array>();
+function packedTable(name: ColorMapName): Uint32Array {
+  let packed = packedTables.get(name);
+  if (packed) return packed;
+  const lut = colorTable(name);
+  const bytes = new Uint8Array(256 * 4);
+  for (let k = 0; k < 256; k++) {
+    bytes[k * 4] = lut[k * 3]!;
+    bytes[k * 4 + 1] = lut[k * 3 + 1]!;
+    bytes[k * 4 + 2] = lut[k * 3 + 2]!;
+    bytes[k * 4 + 3] = 255;
+  }
+  packed = new Uint32Array(bytes.buffer);
+  packedTables.set(name, packed);
+  return packed;
+}
+
+/**
+ * The log scale's colour index without a logarithm per pixel: logStarts[k] is
+ * the smallest ratio value/peak whose colour index is k or more (the index
+ * rises with the ratio), found once by stepping through neighbouring doubles
+ * around the analytic boundary, so the index looked up is the one
+ * colorIndex computes, to the last ratio.
+ */
+let logStarts: Float64Array | null = null;
+function logIndexStarts(): Float64Array {
+  if (logStarts) return logStarts;
+  const starts = new Float64Array(257);
+  const bits = new Float64Array(1);
+  const word = new BigInt64Array(bits.buffer);
+  // neighbouring positive doubles: their bit patterns are consecutive integers
+  const step = (r: number, by: bigint) => {
+    bits[0] = r;
+    word[0]! += by;
+    return bits[0]!;
+  };
+  const index = (r: number) => colorIndex(r, 1, 'log');
+  starts[0] = -Infinity;
+  for (let k = 1; k < 256; k++) {
+    // index(r) = k from 255 * (1 + log10(r) / LOG_DECADES) = k - 0.5 on
+    let r = Math.pow(10, LOG_DECADES * ((k - 0.5) / 255 - 1));
+    while (index(r) >= k) r = step(r, -1n);
+    while (index(r) < k) r = step(r, 1n);
+    starts[k] = r;
+  }
+  starts[256] = Infinity;
+  logStarts = starts;
+  return starts;
+}
+
+/** The colour indices of a row of values on the log scale: the last pixel's interval first (maps are smooth), else a binary search. */
+function logRow(values: Float64Array, from: number, count: number, peak: number, out: Uint8Array): void {
+  const starts = logIndexStarts();
+  let k = 0;
+  for (let x = 0; x < count; x++) {
+    const v = values[from + x]!;
+    if (!(v > 0)) {
+      out[x] = 0;
+      continue;
+    }
+    const r = v / peak;
+    if (!(r >= starts[k]! && r < starts[k + 1]!)) {
+      let lo = 0;
+      let hi = 256;
+      // the largest k with starts[k] <= r
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (starts[mid]! <= r) lo = mid;
+        else hi = mid;
+      }
+      k = lo;
+    }
+    out[x] = k;
+  }
+}
+
 /**
  * The plane as pixels, one pixel per value (the canvas and the PNG enlarge it
  * by whole pixels, nearest neighbour). Writes into `out` at (x0, y0) with a
  * zoom when given, so callers can compose a figure without copies.
+ *
+ * Per pixel one division and a table look-up (the panel redraws a 608x608
+ * map on every change of colours): each value's colour index is the one
+ * colorIndex gives, and whole RGBA words are written.
  */
 export function planeToRgba(plane: Plane, options: ColorOptions, out?: RgbaImage, x0 = 0, y0 = 0, zoom = 1): RgbaImage {
-  const lut = colorTable(options.colormap ?? 'viridis');
+  const lut = packedTable(options.colormap ?? 'viridis');
   const peak = options.peak ?? peakOf(plane.values);
   const img = out ?? { width: plane.width * zoom, height: plane.height * zoom, data: new Uint8ClampedArray(plane.width * zoom * plane.height * zoom * 4) };
   const { width: w, height: h, values } = plane;
-  const stride = img.width * 4;
-  // one row of colours, then copied zoom times
-  const row = new Uint8ClampedArray(w * zoom * 4);
-  const scale = options.scale;
+  // one row of colour indices, then its words copied zoom times
+  const indices = new Uint8Array(w);
+  const aligned = img.data.byteOffset % 4 === 0;
+  const words = aligned ? new Uint32Array(img.data.buffer, img.data.byteOffset, img.width * img.height) : null;
+  const row = new Uint32Array(w * zoom);
+  const rowBytes = new Uint8ClampedArray(row.buffer);
+  const linear = options.scale === 'linear';
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const k = colorIndex(values[y * w + x]!, peak, scale) * 3;
-      const r = lut[k]!;
-      const g = lut[k + 1]!;
-      const b = lut[k + 2]!;
-      for (let z = 0; z < zoom; z++) {
-        const i = (x * zoom + z) * 4;
-        row[i] = r;
-        row[i + 1] = g;
-        row[i + 2] = b;
-        row[i + 3] = 255;
+    const base = y * w;
+    if (!(peak > 0)) indices.fill(0);
+    else if (linear) {
+      for (let x = 0; x < w; x++) {
+        const v = values[base + x]!;
+        // colorPosition's linear branch, inline
+        indices[x] = v > 0 ? Math.round(Math.min(1, v / peak) * 255) : 0;
       }
+    } else logRow(values, base, w, peak, indices);
+    if (zoom === 1) {
+      const start = (y0 + y) * img.width + x0;
+      if (words) for (let x = 0; x < w; x++) words[start + x] = lut[indices[x]!]!;
+      else {
+        for (let x = 0; x < w; x++) row[x] = lut[indices[x]!]!;
+        img.data.set(rowBytes, start * 4);
+      }
+      continue;
     }
-    for (let z = 0; z < zoom; z++) img.data.set(row, (y0 + y * zoom + z) * stride + x0 * 4);
+    for (let x = 0; x < w; x++) {
+      const c = lut[indices[x]!]!;
+      for (let z = 0; z < zoom; z++) row[x * zoom + z] = c;
+    }
+    for (let z = 0; z < zoom; z++) {
+      const start = (y0 + y * zoom + z) * img.width + x0;
+      if (words) words.set(row, start);
+      else img.data.set(rowBytes, start * 4);
+    }
   }
   return img;
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { heatmapPng } from '../../src/cli/png';
-import { colorTable } from '../../src/shared/colormap';
+import { colorPosition, colorTable } from '../../src/shared/colormap';
 import {
   axisProfiles,
   colorbarTicks,
@@ -18,6 +18,7 @@ import {
   mapToNpy,
   mapToRgba,
   planeOf,
+  planeToRgba,
   renderFigure,
   textWidth,
 } from '../../src/shared/heatmap';
@@ -34,6 +35,40 @@ describe('shared heatmap rendering', () => {
     assert.deepEqual([...img.data.slice(0, 4)], [lut[0], lut[1], lut[2], 255]);
     assert.deepEqual([...img.data.slice(8, 12)], [lut[765], lut[766], lut[767], 255]);
     assert.deepEqual([...img.data.slice(4, 7)], [lut[128 * 3], lut[128 * 3 + 1], lut[128 * 3 + 2]]);
+  });
+
+  it('every pixel has the colour of its value by the colour bar definition (log and linear, zoomed, at an offset)', () => {
+    // values over many decades, zeros, exact colour boundaries and their neighbouring doubles
+    let s = 12345;
+    const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const edges: number[] = [];
+    for (let k = 0; k < 256; k++) {
+      const r = Math.pow(10, 6 * ((k - 0.5) / 255 - 1));
+      edges.push(r, r * (1 + 2e-16), r * (1 - 2e-16), (k - 0.5) / 255, ((k - 0.5) / 255) * (1 + 2e-16));
+    }
+    const w = 37;
+    const h = 29;
+    const values = Float64Array.from({ length: w * h }, (_, i) => (i < edges.length ? edges[i]! : rnd() < 0.1 ? 0 : rnd() ** 8 * 3));
+    for (const scale of ['linear', 'log'] as const) {
+      for (const colormap of ['viridis', 'magma'] as const) {
+        for (const [zoom, x0, y0, peak] of [[1, 0, 0, 2.5], [3, 5, 2, 1], [1, 1, 1, 0.7]] as const) {
+          const out = { width: w * zoom + x0 + 1, height: h * zoom + y0, data: new Uint8ClampedArray((w * zoom + x0 + 1) * (h * zoom + y0) * 4) };
+          planeToRgba({ width: w, height: h, values }, { scale, colormap, peak }, out, x0, y0, zoom);
+          const lut = colorTable(colormap);
+          for (let y = 0; y < out.height; y++) {
+            for (let x = 0; x < out.width; x++) {
+              const mx = Math.floor((x - x0) / zoom);
+              const my = Math.floor((y - y0) / zoom);
+              const inside = x >= x0 && y >= y0 && mx < w && my < h;
+              const k = inside ? Math.round(colorPosition(values[my * w + mx]!, peak, scale) * 255) * 3 : -1;
+              const want = inside ? [lut[k]!, lut[k + 1]!, lut[k + 2]!, 255] : [0, 0, 0, 0];
+              const i = (y * out.width + x) * 4;
+              assert.deepEqual([...out.data.slice(i, i + 4)], want, `${scale} ${colormap} zoom ${zoom} at ${x},${y} (value ${inside ? values[my * w + mx] : '-'})`);
+            }
+          }
+        }
+      }
+    }
   });
 
   it('cividis and viridis tables are distinct and perceptual (dark to light)', () => {

@@ -23,8 +23,8 @@ export function buildAssets(): Promise<void> {
     mkdirSync(OUT, { recursive: true });
     const common = { bundle: true, sourcemap: true, logLevel: 'warning' as const, target: 'es2022', platform: 'browser' as const, format: 'iife' as const };
     const jobs = [build({ ...common, entryPoints: [join(ROOT, 'test/webview/stubHost.ts')], outfile: join(OUT, 'stubHost.js') })];
-    // the panel as scripts/build.mjs bundles it (rebuilt so the tests never run a stale bundle)
-    jobs.push(build({ ...common, entryPoints: [join(ROOT, 'webview/main.ts')], outfile: join(ROOT, 'dist', 'webview.js') }));
+    // the panel as scripts/build.mjs bundles it, minified (rebuilt so the tests never run a stale bundle)
+    jobs.push(build({ ...common, entryPoints: [join(ROOT, 'webview/main.ts')], outfile: join(ROOT, 'dist', 'webview.js'), minify: true }));
     await Promise.all(jobs);
     const html = panelHtml({
       cspSource: 'file:',

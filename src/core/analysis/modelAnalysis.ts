@@ -3,6 +3,7 @@ import { product } from '../graph/shape';
 import { WorkLimitError } from './limits';
 import { opOf } from './ops';
 import { coverageMap, addCoverage } from './coverage';
+import { countCover } from './intervals';
 import { inferGeometry, workload, type Geometry, type GeometryOptions } from './geometry';
 import { coverageMetrics, pathMetrics, type LayerMetrics } from './metrics';
 import { pathMap, sumPathMaps, TapCache, type PathMap } from './paths';
@@ -25,6 +26,8 @@ export class ModelAnalysis {
     readonly graph: ModelGraph,
     readonly input: number[],
     readonly options: GeometryOptions = {},
+    /** an analysis of the same graph and input under another padding mode, whose receptive fields are these (see withPadding) */
+    private readonly fieldsOf: ModelAnalysis | null = null,
   ) {
     this.geometry = inferGeometry(graph, input, options);
   }
@@ -42,6 +45,7 @@ export class ModelAnalysis {
    * limits; the model handle turns that into a refusal.
    */
   get fields(): Map<string, ReceptiveField | null> {
+    if (this.fieldsOf) return this.fieldsOf.fields;
     if (this.fieldCache instanceof WorkLimitError) throw this.fieldCache;
     if (!this.fieldCache) {
       try {
@@ -60,16 +64,32 @@ export class ModelAnalysis {
   /**
    * The same model with another padding mode on every convolution (the
    * what-if), built once per mode: the panel's remedies, the depth profile and
-   * RFL002's quick fixes share it.
+   * RFL002's quick fixes share it. When no convolution that pads changes its
+   * mode (a Darknet file, all zeros, asked for zeros) it is this very
+   * analysis. Otherwise shapes are the same and so are the receptive fields:
+   * they are measured on the unbounded axis, where no tap is padding
+   * (DESIGN.md), so the new analysis takes them from this one; supports, maps
+   * and coverage are its own.
    */
   withPadding(mode: PadMode | undefined): ModelAnalysis {
-    if (mode === undefined || mode === this.options.padModeOverride) return this;
+    if (mode === undefined || mode === this.options.padModeOverride || !this.paddingChanges(mode)) return this;
     let a = this.whatIfs.get(mode);
     if (!a) {
-      a = new ModelAnalysis(this.graph, this.input, { ...this.options, padModeOverride: mode });
+      a = new ModelAnalysis(this.graph, this.input, { ...this.options, padModeOverride: mode }, this.fieldsOf ?? this);
       this.whatIfs.set(mode, a);
     }
     return a;
+  }
+
+  /** Whether some convolution that pads would pad in another mode under this override. */
+  private paddingChanges(override: GeometryOptions['padModeOverride']): boolean {
+    for (const g of this.geometry.nodes) {
+      const spec = g.node.spec;
+      if (spec.op !== 'conv') continue;
+      const pads = (g.padBefore ?? []).some((p) => p > 0) || (g.padAfter ?? []).some((p) => p > 0);
+      if (pads && (override ?? spec.sliding.padMode) !== (this.options.padModeOverride ?? spec.sliding.padMode)) return true;
+    }
+    return false;
   }
 
   /** Fields of every unit in real input pixels (for coverage); throws WorkLimitError like `fields`. */
@@ -171,7 +191,45 @@ export class ModelAnalysis {
 
   metrics(targets: string[]): LayerMetrics {
     const ripple = targets.length === 1 ? (this.fields.get(targets[0]!)?.ripple ?? null) : null;
-    return { ...pathMetrics(this.pathMap(targets)), ...coverageMetrics(this.coverage(targets)), ripple };
+    return { ...pathMetrics(this.pathMap(targets)), ...this.coverageMetrics(targets), ripple };
+  }
+
+  /**
+   * Dead pixels and coverage range of the given layers together. One layer
+   * whose fields are one product term (a chain, or branches with the same
+   * fields) has the outer product of its per-axis counts as coverage: its
+   * smallest and largest values are the products of the axes' (the counts are
+   * whole numbers, so exactly the values the map would hold), and its zeros
+   * the pixels with a zero count on some axis. No map is built for that.
+   */
+  coverageMetrics(targets: string[]): Pick<LayerMetrics, 'deadPixels' | 'coverageMin' | 'coverageMax'> {
+    const counts = targets.length === 1 ? this.axisCounts(targets[0]!) : null;
+    if (!counts) return coverageMetrics(this.coverage(targets));
+    let min = 1;
+    let max = 1;
+    let covered = 1;
+    for (const c of counts) {
+      let cMin = Infinity;
+      let cMax = 0;
+      let nonzero = 0;
+      for (let i = 0; i < c.length; i++) {
+        const v = c[i]!;
+        if (v < cMin) cMin = v;
+        if (v > cMax) cMax = v;
+        if (v !== 0) nonzero++;
+      }
+      min *= cMin;
+      max *= cMax;
+      covered *= nonzero;
+    }
+    return { deadPixels: product(this.input) - covered, coverageMin: min, coverageMax: max };
+  }
+
+  /** Per axis, how many units of the layer cover each input position, when its fields are one product term; else null. */
+  axisCounts(id: string): Float64Array[] | null {
+    const support = this.support(id);
+    if (support.length !== 1) return null;
+    return support[0]!.axes.map((col, a) => countCover(col, this.input[a]!));
   }
 
   /**

@@ -1,6 +1,6 @@
 import { maxOf, product } from '../graph/shape';
 import type { Geometry, NodeGeometry } from './geometry';
-import { addOuter } from './outer';
+import { addOuterTerms } from './outer';
 import { tapMatrix, type TapMatrix } from './tapMatrix';
 
 /**
@@ -52,14 +52,14 @@ const RESCALE_LIMIT = 2 ** 256;
  * network of hundreds of layers otherwise allocates (and collects) hundreds of
  * full-resolution arrays per map.
  */
-class ArrayPool {
+export class ArrayPool {
   private readonly free = new Map<number, Float64Array[]>();
-  /** A zeroed array of length n. */
-  take(n: number): Float64Array {
+  /** An array of length n: zeroed, unless the caller writes every value anyway (`zeroed` false). */
+  take(n: number, zeroed = true): Float64Array {
     const list = this.free.get(n);
     const a = list?.pop();
     if (a) {
-      a.fill(0);
+      if (zeroed) a.fill(0);
       return a;
     }
     return new Float64Array(n);
@@ -129,6 +129,12 @@ function transposeVector(m: TapMatrix, x: Float64Array): Float64Array {
  * `sumsExact` says that running sums are exact here (whole numbers whose sums
  * stay below 2^53): a wide stride-1 window is then one sliding sum per row
  * instead of one pass per kernel tap.
+ *
+ * The bands are gathered: each element (or row) of the result is written
+ * once, as the sum of the values the bands send to it, in band order. That is
+ * the order in which adding one band after the other accumulates them, so the
+ * result is the same to the last bit; but each value is read and written once
+ * instead of once per kernel tap (a 608x608 map is several times the cache).
  */
 export function transposeAlongAxis(
   m: TapMatrix,
@@ -144,34 +150,24 @@ export function transposeAlongAxis(
   for (let a = axis + 1; a < shape.length; a++) inner *= shape[a]!;
   const nOut = m.nOut;
   const nIn = m.nIn;
-  const y = pool ? pool.take(outer * nIn * inner) : new Float64Array(outer * nIn * inner);
+  const run = sumsExact ? m.run : null;
+  // The gather writes every value; the sliding sum adds into zeros.
+  const y = pool ? pool.take(outer * nIn * inner, run !== null) : new Float64Array(outer * nIn * inner);
   const { offsets, index, weight } = m;
   const sparse = index.length > 0;
-  const run = sumsExact ? m.run : null;
   // With a run, its bands are summed by the sliding sum; only padding copies (sparse) remain.
-  const bands = run ? [] : m.bands;
   if (run) slidingSums(run, data, y, outer, nOut, nIn, inner);
+  else if (inner === 1) gatherRows(m, data, y, outer);
+  else gatherSlabs(m, data, y, outer, inner);
+  if (!sparse) return y;
   if (inner === 1) {
     for (let r = 0; r < outer; r++) {
       const xb = r * nOut;
       const yb = r * nIn;
-      for (const b of bands) {
-        const s = b.stride;
-        const end = xb + b.oHi;
-        if (s === 1) {
-          const d = yb + b.offset - xb;
-          for (let xo = xb + b.oLo; xo <= end; xo++) y[xo + d]! += data[xo]!;
-        } else {
-          let yi = yb + b.oLo * s + b.offset;
-          for (let xo = xb + b.oLo; xo <= end; xo++, yi += s) y[yi]! += data[xo]!;
-        }
-      }
-      if (sparse) {
-        for (let o = 0; o < nOut; o++) {
-          const g = data[xb + o]!;
-          if (g === 0) continue;
-          for (let t = offsets[o]!; t < offsets[o + 1]!; t++) y[yb + index[t]!]! += weight[t]! * g;
-        }
+      for (let o = 0; o < nOut; o++) {
+        const g = data[xb + o]!;
+        if (g === 0) continue;
+        for (let t = offsets[o]!; t < offsets[o + 1]!; t++) y[yb + index[t]!]! += weight[t]! * g;
       }
     }
     return y;
@@ -179,25 +175,117 @@ export function transposeAlongAxis(
   for (let r = 0; r < outer; r++) {
     const xr = r * nOut * inner;
     const yr = r * nIn * inner;
-    for (const b of bands) {
-      for (let o = b.oLo; o <= b.oHi; o++) {
-        const xb = xr + o * inner;
-        const yb = yr + (o * b.stride + b.offset) * inner;
-        for (let j = 0; j < inner; j++) y[yb + j]! += data[xb + j]!;
-      }
-    }
-    if (sparse) {
-      for (let o = 0; o < nOut; o++) {
-        const xb = xr + o * inner;
-        for (let t = offsets[o]!; t < offsets[o + 1]!; t++) {
-          const w = weight[t]!;
-          const yb = yr + index[t]! * inner;
-          for (let j = 0; j < inner; j++) y[yb + j]! += w * data[xb + j]!;
-        }
+    for (let o = 0; o < nOut; o++) {
+      const xb = xr + o * inner;
+      for (let t = offsets[o]!; t < offsets[o + 1]!; t++) {
+        const w = weight[t]!;
+        const yb = yr + index[t]! * inner;
+        for (let j = 0; j < inner; j++) y[yb + j]! += w * data[xb + j]!;
       }
     }
   }
   return y;
+}
+
+/** The bands along the last axis: y[r, i] = sum of x[r, o] over the outputs o that reach i, in band order. */
+function gatherRows(m: TapMatrix, x: Float64Array, y: Float64Array, outer: number): void {
+  const { nIn, nOut, gatherOffsets: go, gatherIndex: gi, rowPlan } = m;
+  if (!rowPlan) {
+    for (let r = 0; r < outer; r++) {
+      const xb = r * nOut;
+      const yb = r * nIn;
+      for (let i = 0; i < nIn; i++) {
+        let acc = 0;
+        const end = go[i + 1]!;
+        for (let t = go[i]!; t < end; t++) acc += x[xb + gi[t]!]!;
+        y[yb + i] = acc;
+      }
+    }
+    return;
+  }
+  const { phases, edges } = rowPlan;
+  for (let r = 0; r < outer; r++) {
+    const xb = r * nOut;
+    const yb = r * nIn;
+    for (let e = 0; e < edges.length; e++) {
+      const i = edges[e]!;
+      let acc = 0;
+      const end = go[i + 1]!;
+      for (let t = go[i]!; t < end; t++) acc += x[xb + gi[t]!]!;
+      y[yb + i] = acc;
+    }
+    for (const p of phases) {
+      const { step, count, bases } = p;
+      const y0 = yb + p.start;
+      const k = bases.length;
+      const a = xb + bases[0]!;
+      if (k === 1) {
+        for (let q = 0; q < count; q++) y[y0 + q * step] = 0 + x[a + q]!;
+        continue;
+      }
+      const b = xb + bases[1]!;
+      if (k === 2) {
+        for (let q = 0; q < count; q++) y[y0 + q * step] = 0 + x[a + q]! + x[b + q]!;
+        continue;
+      }
+      const c = xb + bases[2]!;
+      if (k === 3) {
+        for (let q = 0; q < count; q++) y[y0 + q * step] = 0 + x[a + q]! + x[b + q]! + x[c + q]!;
+        continue;
+      }
+      const d = xb + bases[3]!;
+      for (let q = 0; q < count; q++) y[y0 + q * step] = 0 + x[a + q]! + x[b + q]! + x[c + q]! + x[d + q]!;
+      for (let t = 4; t < k; t++) {
+        const e = xb + bases[t]!;
+        for (let q = 0; q < count; q++) y[y0 + q * step]! += x[e + q]!;
+      }
+    }
+  }
+}
+
+/**
+ * The bands along an outer axis: each slab (the `inner` values of one
+ * position) of the result is the sum of the input slabs that reach it, added
+ * in band order, up to four per pass over the slab.
+ */
+function gatherSlabs(m: TapMatrix, x: Float64Array, y: Float64Array, outer: number, inner: number): void {
+  const { nIn, nOut, gatherOffsets: go, gatherIndex: gi } = m;
+  for (let r = 0; r < outer; r++) {
+    const xr = r * nOut * inner;
+    const yr = r * nIn * inner;
+    for (let i = 0; i < nIn; i++) {
+      const yb = yr + i * inner;
+      const lo = go[i]!;
+      const hi = go[i + 1]!;
+      const count = hi - lo;
+      if (count === 0) {
+        y.fill(0, yb, yb + inner);
+        continue;
+      }
+      // 0 + first: the same value (and the same +0 for a -0) as adding it to the zeros of a fresh array.
+      const a = xr + gi[lo]! * inner;
+      if (count === 1) {
+        for (let j = 0; j < inner; j++) y[yb + j] = 0 + x[a + j]!;
+        continue;
+      }
+      const b = xr + gi[lo + 1]! * inner;
+      if (count === 2) {
+        for (let j = 0; j < inner; j++) y[yb + j] = 0 + x[a + j]! + x[b + j]!;
+        continue;
+      }
+      const c = xr + gi[lo + 2]! * inner;
+      if (count === 3) {
+        for (let j = 0; j < inner; j++) y[yb + j] = 0 + x[a + j]! + x[b + j]! + x[c + j]!;
+        continue;
+      }
+      const d = xr + gi[lo + 3]! * inner;
+      for (let j = 0; j < inner; j++) y[yb + j] = 0 + x[a + j]! + x[b + j]! + x[c + j]! + x[d + j]!;
+      for (let t = lo + 4; t < hi; t++) {
+        const e = xr + gi[t]! * inner;
+        for (let j = 0; j < inner; j++) y[yb + j]! += x[e + j]!;
+      }
+    }
+  }
 }
 
 /**
@@ -246,13 +334,14 @@ function densify(g: Gradient, shape: number[], pool?: ArrayPool): Dense {
   const data = pool ? pool.take(product(shape)) : new Float64Array(product(shape));
   let bound = 0;
   const integral = g.terms.every((t) => t.exp === 0 && t.factors.every(wholeNumbers));
-  for (const t of g.terms) {
-    const scale = 2 ** (t.exp - exp);
+  const scaled = g.terms.map((t) => ({ factors: t.factors, scale: 2 ** (t.exp - exp) }));
+  for (const { factors, scale } of scaled) {
     // all values are non-negative: the product of the factors' maxima bounds the term
-    bound += scale * t.factors.reduce((p, f) => p * maxOf(f), 1);
-    if (g.terms.length === 1 && t.factors.length === 2 && scale === 1) outer2(data, t.factors[0]!, t.factors[1]!);
-    else addOuter(data, t.factors, scale);
+    bound += scale * factors.reduce((p, f) => p * maxOf(f), 1);
   }
+  const only = scaled[0]!;
+  if (scaled.length === 1 && only.factors.length === 2 && only.scale === 1) outer2(data, only.factors[0]!, only.factors[1]!);
+  else addOuterTerms(data, scaled);
   return { kind: 'dense', data, exp, bound, owned: true, integral };
 }
 
@@ -425,10 +514,24 @@ export function peakLog10(map: PathMap): number | null {
 export function sumPathMaps(maps: PathMap[]): PathMap {
   const exp = Math.max(...maps.map((m) => m.log2Scale));
   const values = new Float64Array(maps[0]!.values.length);
-  for (const m of maps) {
-    const f = 2 ** (m.log2Scale - exp);
-    const v = m.values;
-    for (let i = 0; i < values.length; i++) values[i]! += f * v[i]!;
+  // One pass, the maps added in their order (the same bits as one pass per map).
+  const f = maps.map((m) => 2 ** (m.log2Scale - exp));
+  const v = maps.map((m) => m.values);
+  const n = values.length;
+  if (maps.length === 3) {
+    const [f0, f1, f2] = f as [number, number, number];
+    const [v0, v1, v2] = v as [Float64Array, Float64Array, Float64Array];
+    for (let i = 0; i < n; i++) values[i] = 0 + f0 * v0[i]! + f1 * v1[i]! + f2 * v2[i]!;
+  } else if (maps.length === 2) {
+    const [f0, f1] = f as [number, number];
+    const [v0, v1] = v as [Float64Array, Float64Array];
+    for (let i = 0; i < n; i++) values[i] = 0 + f0 * v0[i]! + f1 * v1[i]!;
+  } else {
+    for (let k = 0; k < maps.length; k++) {
+      const fk = f[k]!;
+      const vk = v[k]!;
+      for (let i = 0; i < n; i++) values[i]! += fk * vk[i]!;
+    }
   }
   const e = rescale(values);
   return { shape: maps[0]!.shape.slice(), values, log2Scale: exp + e };

@@ -34,6 +34,31 @@ export interface TapMatrix {
    * a sliding sum that running sums compute in O(1) per element.
    */
   run: { offMin: number; offMax: number } | null;
+  /**
+   * The bands read the other way round, for gathering: input i receives the
+   * outputs gatherIndex[gatherOffsets[i] .. gatherOffsets[i+1]), listed in
+   * band order, so a sum over them adds in the same order as the bands do one
+   * after the other (and gives the same floating-point result).
+   */
+  gatherOffsets: Int32Array;
+  gatherIndex: Int32Array;
+  /**
+   * The same gather along the last axis without the index lists where they
+   * are not needed (set when every band has the same stride s): the inputs
+   * of one phase (i = start + s*q) that every band of that phase reaches read
+   * output bases[b] + q of each, in band order; the other inputs (`edges`,
+   * near the borders) use the lists.
+   */
+  rowPlan: { phases: GatherPhase[]; edges: Int32Array } | null;
+}
+
+export interface GatherPhase {
+  /** the first input of the run, the step between inputs, how many */
+  start: number;
+  step: number;
+  count: number;
+  /** per band of the phase, in band order: the output the first input reads */
+  bases: Int32Array;
 }
 
 /** Runs shorter than this are summed band by band (as fast, and no prefix sums needed). */
@@ -68,6 +93,7 @@ export function tapMatrix(rule: AxisRule): TapMatrix {
     }
     offsets[o + 1] = idx.length;
   }
+  const { gatherOffsets, gatherIndex } = gatherPlan(bands, nIn);
   let residualMax = 0;
   if (colSum) for (const v of colSum as Float64Array) if (v > residualMax) residualMax = v;
   const sliding = rule.slidingRun;
@@ -83,5 +109,47 @@ export function tapMatrix(rule: AxisRule): TapMatrix {
     maxColumnSum: bands.length + residualMax,
     integerWeights: w.every((x) => Number.isInteger(x)),
     run: sliding && rule.bandTaps.length >= MIN_RUN && bands.length === rule.bandTaps.length ? sliding : null,
+    gatherOffsets,
+    gatherIndex,
+    rowPlan: rowPlan(bands, nIn),
   };
+}
+
+/** See TapMatrix.rowPlan. */
+function rowPlan(bands: Band[], nIn: number): TapMatrix['rowPlan'] {
+  if (bands.length === 0) return null;
+  const s = bands[0]!.stride;
+  if (bands.some((b) => b.stride !== s)) return null;
+  const inside = new Uint8Array(nIn);
+  const phases: GatherPhase[] = [];
+  for (let phase = 0; phase < s; phase++) {
+    const own = bands.filter((b) => (((b.offset % s) + s) % s) === phase);
+    if (own.length === 0) continue;
+    // inputs every band of the phase reaches: [max of the first, min of the last]
+    let lo = -Infinity;
+    let hi = Infinity;
+    for (const b of own) {
+      lo = Math.max(lo, b.oLo * s + b.offset);
+      hi = Math.min(hi, b.oHi * s + b.offset);
+    }
+    if (lo > hi) continue;
+    const count = (hi - lo) / s + 1;
+    phases.push({ start: lo, step: s, count, bases: Int32Array.from(own, (b) => (lo - b.offset) / s) });
+    for (let i = lo; i <= hi; i += s) inside[i] = 1;
+  }
+  const edges: number[] = [];
+  for (let i = 0; i < nIn; i++) if (!inside[i]) edges.push(i);
+  return { phases, edges: Int32Array.from(edges) };
+}
+
+/** For each input, the outputs the bands send to it, in band order (see TapMatrix.gatherIndex). */
+function gatherPlan(bands: Band[], nIn: number): { gatherOffsets: Int32Array; gatherIndex: Int32Array } {
+  const gatherOffsets = new Int32Array(nIn + 1);
+  for (const b of bands) for (let o = b.oLo; o <= b.oHi; o++) gatherOffsets[o * b.stride + b.offset + 1]!++;
+  for (let i = 0; i < nIn; i++) gatherOffsets[i + 1]! += gatherOffsets[i]!;
+  const gatherIndex = new Int32Array(gatherOffsets[nIn]!);
+  const next = gatherOffsets.slice(0, nIn);
+  // Bands in order, each filling its slot of every input it reaches: the lists come out in band order.
+  for (const b of bands) for (let o = b.oLo; o <= b.oHi; o++) gatherIndex[next[o * b.stride + b.offset]!++] = o;
+  return { gatherOffsets, gatherIndex };
 }

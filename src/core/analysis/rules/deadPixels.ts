@@ -75,6 +75,9 @@ function lossReason(analysis: ModelAnalysis, cause: NodeGeometry): { why: string
 
 function deadPixelFinding(analysis: ModelAnalysis, finals: string[]): Finding | null {
   const shape = analysis.input;
+  // Layers whose fields are one product term each cover every pixel when no axis count is zero: nothing to look for.
+  const counts = finals.map((id) => analysis.axisCounts(id));
+  if (counts.some((c) => c !== null && c.every((axis) => axis.every((v) => v > 0)))) return null;
   const cov = analysis.coverage(finals);
   const dead: number[] = [];
   const mask = new Uint8Array(cov.length);
