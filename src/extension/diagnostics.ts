@@ -4,7 +4,9 @@
  * information where the problem starts elsewhere.
  */
 import * as vscode from 'vscode';
-import { FINDING_KINDS, type Finding, type FindingCode, type LayerReport, type SourceRange } from '../core';
+import type { Finding, FindingCode, LayerReport, SourceRange } from '../core';
+// (the catalogue from its module, not the engine's index: no reader in the extension host's bundle)
+import { FINDING_KINDS } from '../core/graph/finding';
 import { diagnosticSeverity, type RflConfig } from './config';
 
 export const SOURCE = 'rf-lens';

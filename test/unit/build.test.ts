@@ -67,6 +67,8 @@ describe('build', function () {
     // the engine runs in the worker: the extension bundle carries none of its readers
     const js = readFileSync(join(DIST, 'extension.js'), 'utf8');
     assert.ok(!/darknetReader|caffeReader|ModelAnalysis/.test(js));
+    // ... nor the readers' libraries (they would triple what activation loads)
+    assert.ok(!/YAMLParseError|ModelProto|LRParser/.test(js), 'yaml, onnx-proto or lezer in the extension bundle');
     assert.ok(existsSync(join(DIST, 'worker.js')));
   });
 
