@@ -358,7 +358,8 @@ function applyEdits(text: string, edits: { range: { start: { line: number; chara
 }
 
 describe('python reader: RFL002 quick fix "pad with replicate/reflect"', () => {
-  const file = resolve(FIX, 'padding_fix.py');
+  // the host lane's fixture: one file for both lanes
+  const file = resolve(__dirname, '..', 'host', 'fixtures', 'fixes', 'padding.py');
   const text = readFileSync(file, 'utf8');
 
   it('offers both modes, one edit per call site (the helper and the list comprehension count once), and each removes the finding', () => {
