@@ -2,7 +2,8 @@
  * Receptive Field Lens engine: pure TypeScript, no editor API, no Node
  * built-ins, no DOM, so it runs in Node, in the extension host, in a worker
  * and in a browser. This is its public entry: the command line and the
- * editor import nothing else from core.
+ * editor import nothing else from core, but for `catalogue.ts` (the finding
+ * and padding-mode catalogues without the readers, for the extension host).
  */
 export { analyze, isRefusal, openModel, resolveLayer } from './analyze';
 export type { AnalyzeOptions, DepthProfile, InfluenceMap, MapMetric, MapOptions, ModelHandle, Refusal } from './analyze';

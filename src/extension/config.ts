@@ -2,10 +2,8 @@
  * The extension's settings (`rfLens.*`), typed and validated in one place.
  * Pure: reads through a getter so the unit tests need no editor.
  */
-// The catalogues come from their own modules, not the engine's index: the extension host's bundle
-// then holds no reader (yaml, protobufjs, lezer); only the worker does. Activation stays light.
-import { FINDING_KINDS, type FindingCode } from '../core/graph/finding';
-import { PAD_MODES, type PadMode } from '../core/graph/ir';
+// (values from the engine's catalogue entry: the extension host's bundle holds no reader)
+import { FINDING_KINDS, PAD_MODES, type FindingCode, type PadMode } from '../core/catalogue';
 
 /** The severity names of the settings and of the command line's --severity. */
 export const SEVERITY_NAMES = ['off', 'hint', 'information', 'warning', 'error'] as const;

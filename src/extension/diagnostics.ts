@@ -5,8 +5,8 @@
  */
 import * as vscode from 'vscode';
 import type { Finding, FindingCode, LayerReport, SourceRange } from '../core';
-// (the catalogue from its module, not the engine's index: no reader in the extension host's bundle)
-import { FINDING_KINDS } from '../core/graph/finding';
+// (values from the engine's catalogue entry: the extension host's bundle holds no reader)
+import { FINDING_KINDS } from '../core/catalogue';
 import { diagnosticSeverity, type RflConfig } from './config';
 
 export const SOURCE = 'rf-lens';

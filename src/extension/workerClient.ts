@@ -122,7 +122,12 @@ export class WorkerClient {
     if (request.bytes) {
       // a binary model: its buffer moves to the worker (detached here), no copy
       const { bytes, transfer } = transferOf(request.bytes);
-      this.w.postMessage({ ...request, bytes, kind: 'analyze', id } satisfies AnalyzeRequest, transfer);
+      try {
+        this.w.postMessage({ ...request, bytes, kind: 'analyze', id } satisfies AnalyzeRequest, transfer);
+      } catch {
+        // a buffer Node marks untransferable (a pooled Buffer's slab, under Node 24 in code-server): send a copy
+        this.w.postMessage({ ...request, bytes: bytes.slice(), kind: 'analyze', id } satisfies AnalyzeRequest);
+      }
     } else this.w.postMessage({ ...request, kind: 'analyze', id } satisfies AnalyzeRequest);
     return id;
   }
