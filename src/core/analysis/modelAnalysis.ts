@@ -1,10 +1,10 @@
-import type { ModelGraph, PadMode } from '../graph/ir';
+import { nodeWindow, type ModelGraph, type PadMode } from '../graph/ir';
 import { product } from '../graph/shape';
 import { WorkLimitError } from './limits';
 import { opOf } from './ops';
 import { coverageMap, addCoverage } from './coverage';
 import { countCover } from './intervals';
-import { inferGeometry, workload, type Geometry, type GeometryOptions } from './geometry';
+import { inferGeometry, workload, type Geometry, type GeometryOptions, type NodeGeometry } from './geometry';
 import { coverageMetrics, pathMetrics, type LayerMetrics } from './metrics';
 import { pathMap, sumPathMaps, TapCache, type PathMap } from './paths';
 import { receptiveFields, type ReceptiveField } from './receptiveField';
@@ -81,15 +81,21 @@ export class ModelAnalysis {
     return a;
   }
 
+  /** The convolutions that pad their input: the layers a padding mode (the what-if, a quick fix) changes. */
+  paddingConvolutions(): NodeGeometry[] {
+    return (this.padders ??= this.geometry.nodes.filter(
+      (g) => g.node.spec.op === 'conv' && ((g.padBefore ?? []).some((p) => p > 0) || (g.padAfter ?? []).some((p) => p > 0)),
+    ));
+  }
+
+  private padders: NodeGeometry[] | null = null;
+
   /** Whether some convolution that pads would pad in another mode under this override. */
   private paddingChanges(override: GeometryOptions['padModeOverride']): boolean {
-    for (const g of this.geometry.nodes) {
-      const spec = g.node.spec;
-      if (spec.op !== 'conv') continue;
-      const pads = (g.padBefore ?? []).some((p) => p > 0) || (g.padAfter ?? []).some((p) => p > 0);
-      if (pads && (override ?? spec.sliding.padMode) !== (this.options.padModeOverride ?? spec.sliding.padMode)) return true;
-    }
-    return false;
+    return this.paddingConvolutions().some((g) => {
+      const own = nodeWindow(g.node)!.padMode;
+      return (override ?? own) !== (this.options.padModeOverride ?? own);
+    });
   }
 
   /** Fields of every unit in real input pixels (for coverage); throws WorkLimitError like `fields`. */

@@ -20,17 +20,17 @@ export const upsampleOp: OpDefinition<SpecOf<'upsample'>> = {
     const rules = () => [
       size.map((nOut, a) => {
         const nIn = src.size[a]!;
-        // input units per output unit: 1/scale when a scale is given (ONNX and PyTorch use it, not the size ratio), else nIn/nOut
         const f = spec.size ? 0 : (spec.scale?.[a] ?? 1);
-        const inPerOut: [number, number] = Number.isInteger(f) && f > 0 ? [1, f] : (f > 0 ? inverseFraction(f) : null) ?? [nIn, nOut];
         if (spec.coordinates) {
+          // input units per output unit: 1/scale when a scale is given (ONNX and PyTorch use it, not the size ratio), else nIn/nOut
+          const inPerOut = (f > 0 ? inverseFraction(f) : null) ?? [nIn, nOut];
           const { a: num, b, c } = resizeCoordinate(spec.coordinates, nIn, nOut, inPerOut);
           if (spec.mode === 'bilinear') return new LinearRule(nIn, nOut, false, { a: num, b, c }) as AxisRule;
           return new NearestRule(nIn, nOut, num, c, b, spec.rounding ?? 'floor') as AxisRule;
         }
         if (spec.mode === 'bilinear') return new LinearRule(nIn, nOut, spec.alignCorners) as AxisRule;
         // With an integer scale the source index is floor(o / scale); otherwise floor(o * nIn / nOut).
-        return new NearestRule(nIn, nOut, inPerOut[0] === 1 ? 1 : nIn, inPerOut[0] === 1 ? inPerOut[1] : nOut) as AxisRule;
+        return (Number.isInteger(f) && f > 0 ? new NearestRule(nIn, nOut, 1, f) : new NearestRule(nIn, nOut, nIn, nOut)) as AxisRule;
       }),
     ];
     return { size, spatial: src.spatial, rules };
@@ -43,7 +43,7 @@ export const upsampleOp: OpDefinition<SpecOf<'upsample'>> = {
  * 3/2, 0.25 is 1/4): the continued fraction of x, to double precision. Null
  * for a scale that is no simple fraction; the caller then uses the sizes.
  */
-export function inverseFraction(x: number): [number, number] | null {
+function inverseFraction(x: number): [number, number] | null {
   let h0 = 0, h1 = 1, k0 = 1, k1 = 0;
   let v = x;
   for (let step = 0; step < 32; step++) {

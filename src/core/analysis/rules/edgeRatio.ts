@@ -141,7 +141,7 @@ const REMEDY_MODES: readonly PadMode[] = ['replicate', 'reflect'];
  * threshold, so applying the fix removes the finding.
  */
 function paddingModeFixes(analysis: ModelAnalysis, finals: string[], threshold: number, ratio: number): FindingFix[] {
-  const padded = analysis.geometry.nodes.filter((g) => g.node.spec.op === 'conv' && [...(g.padBefore ?? []), ...(g.padAfter ?? [])].some((p) => p > 0));
+  const padded = analysis.paddingConvolutions();
   if (padded.length === 0 || padded.some((g) => !g.node.padModeSlot)) return [];
   const fixes: FindingFix[] = [];
   for (const mode of REMEDY_MODES) {
