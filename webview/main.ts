@@ -388,7 +388,7 @@ function layerInfo(id: string): LayerInfo | undefined {
 }
 
 function layerLabel(id: string): string {
-  if (id === 'outputs') return model && model.outputs.length > 1 ? `all ${model.outputs.length} outputs` : 'the output';
+  if (id === 'outputs') return model && model.outputs.length > 1 ? (model.outputs.length === 2 ? 'both outputs' : `all ${model.outputs.length} outputs`) : 'the output';
   const l = layerInfo(id);
   if (!l) return id;
   return l.name && l.name !== l.id ? `${l.id} ${l.name}` : `${l.id} ${l.type}`;
@@ -463,7 +463,7 @@ function onModel(m: ModelPayload, state?: ViewState): void {
   // outputs
   const out = byId('output');
   clear(out);
-  if (m.outputs.length > 1) out.append(h('vscode-option', { value: 'outputs', text: `All ${m.outputs.length} outputs` }));
+  if (m.outputs.length > 1) out.append(h('vscode-option', { value: 'outputs', text: m.outputs.length === 2 ? 'Both outputs' : `All ${m.outputs.length} outputs` }));
   for (const o of m.outputs) out.append(h('vscode-option', { value: o, text: `Output ${layerLabel(o)}` }));
   if (m.outputs.length === 1) out.prepend(h('vscode-option', { value: 'outputs', text: 'Network output' }));
   out.append(h('vscode-option', { value: 'layer', text: 'Layer from the slider', disabled: true }));

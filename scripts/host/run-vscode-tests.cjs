@@ -64,6 +64,9 @@ async function probe(page) {
   if (ui.webviewFrames > 0) {
     ui.webviewHeading = await page.frameLocator('iframe.webview').first().frameLocator('#active-frame')
       .locator('h2').first().innerText({ timeout: 5000 }).catch((e) => 'NO WEBVIEW: ' + e.message.split('\n')[0]);
+    // the panel's own title line: which model it shows (the file, format and input)
+    ui.webviewSubtitle = await page.frameLocator('iframe.webview').first().frameLocator('#active-frame')
+      .locator('#subtitle').first().innerText({ timeout: 5000 }).catch(() => null);
   }
   return ui;
 }

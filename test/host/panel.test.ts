@@ -127,7 +127,12 @@ describe('Influence map panel in VS Code', function () {
     const p = await probe();
     await vscode.commands.executeCommand('rfLens.showInfluenceMap', DETECTOR.toString());
     await waitFor('the panel', panelTab);
-    await waitFor('the depth profile', () => p.posted.some((m) => m.type === 'depth'), 60000);
+    // the panel shows the file asked for (not the one a previous editor change was still reading)
+    const lastModel = () => p.posted.map((m) => m.type).lastIndexOf('model');
+    await waitFor('the model of the detector', () => p.posted[lastModel()]?.uri === DETECTOR.toString(), 30000);
+    await waitFor('the depth profile', () => p.posted.slice(lastModel()).some((m) => m.type === 'depth'), 60000);
+    await sleep(1000);
+    assert.equal(p.session()?.document?.toString(), DETECTOR.toString());
     try {
       for (const [name, theme] of [
         ['panel-light', 'Default Light Modern'],
@@ -136,7 +141,10 @@ describe('Influence map panel in VS Code', function () {
         await config.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
         await sleep(1500);
         const ui = await screenshot(name, { settle: 1500 });
-        if (ui) assert.match(String(ui['webviewHeading']), /Influence map/);
+        if (ui) {
+          assert.match(String(ui['webviewHeading']), /Influence map/);
+          assert.match(String(ui['webviewSubtitle']), /tiny-detector\.cfg/);
+        }
       }
     } finally {
       await config.update('colorTheme', original, vscode.ConfigurationTarget.Global);

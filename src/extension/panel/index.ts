@@ -28,7 +28,7 @@ export interface InfluencePanelApi {
 /** What the integration tests can see of the panel (the returned object carries it as its probe member). */
 export interface InfluencePanelProbe {
   /** the messages sent to the panel, without their arrays: type, and layer/seq where they have one */
-  readonly posted: Array<{ type: string; layer?: string; layers?: string[]; seq?: number; padding?: string }>;
+  readonly posted: Array<{ type: string; uri?: string; layer?: string; layers?: string[]; seq?: number; padding?: string }>;
   /** the host session of the open panel */
   session(): PanelSession<vscode.Uri> | null;
   /** handles a message as if the panel had sent it */
@@ -74,6 +74,7 @@ export function registerInfluencePanel(context: vscode.ExtensionContext, engine:
       post: (m: HostToPanel) => {
         posted.push({
           type: m.type,
+          ...(m.type === 'model' ? { uri: m.model.uri } : {}),
           ...(m.type === 'select' ? { layer: m.layer } : {}),
           ...(m.type === 'remedies' ? { layer: m.layer } : {}),
           ...(m.type === 'map' ? { layers: m.map.layers, seq: m.seq, padding: m.padding } : {}),
@@ -142,7 +143,15 @@ export function registerInfluencePanel(context: vscode.ExtensionContext, engine:
     }
   }
 
+  /**
+   * Counts the requests for a document (show, the active editor changing): a
+   * request that waited for its report yields to any newer one, so a stale
+   * editor change never takes the panel from the file last asked for.
+   */
+  let requests = 0;
+
   function show(uri: vscode.Uri, layer?: string): void {
+    requests++;
     if (live) {
       live.panel.reveal(live.panel.viewColumn ?? vscode.ViewColumn.Beside, true);
       if (!sameDoc(live.session.document, uri)) void open(live, uri, undefined, layer);
@@ -171,8 +180,9 @@ export function registerInfluencePanel(context: vscode.ExtensionContext, engine:
     activeModelChanged(async (uri) => {
       if (!live || sameDoc(live.session.document, uri)) return;
       if (uri.scheme !== 'file' && uri.scheme !== 'untitled' && uri.scheme !== 'vscode-vfs') return;
+      const request = ++requests;
       const report = await engine.report(uri).catch(() => null);
-      if (report && live && report.layers.length) void open(live, uri);
+      if (report && live && report.layers.length && request === requests) void open(live, uri);
     }),
     // live updates, debounced; the session keeps the last good picture while the text does not parse
     engine.onDidChangeReport((uri) => {
@@ -180,7 +190,8 @@ export function registerInfluencePanel(context: vscode.ExtensionContext, engine:
       clearTimeout(changeTimer);
       const l = live;
       changeTimer = setTimeout(() => {
-        if (live === l) void l.session.setDocument(uri, uri.toString()).catch((e) => log.error(String(e)));
+        // (the panel may have moved to another file meanwhile: an update of this one must not take it back)
+        if (live === l && sameDoc(l.session.document, uri)) void l.session.setDocument(uri, uri.toString()).catch((e) => log.error(String(e)));
       }, CHANGE_DEBOUNCE_MS);
     }),
     // the editor's cursor selects the layer it is in
