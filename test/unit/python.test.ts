@@ -213,6 +213,32 @@ describe('python reader: Keras', () => {
     assert.deepEqual(layer(r, 'conv2d_2').rf!.size, [18, 18]);
     assert.deepEqual(layer(r, 'conv2d_2').output, [10, 10]);
   });
+
+  it('a Lambda whose body is known ops (the scaled residual of Inception-ResNet) and the operators of Keras tensors', () => {
+    const r = run('keras/functional.py', { model: 'TinyInceptionResNet' });
+    // only the Lambda whose body calls an unknown backend function is unresolved
+    const open = unresolved(r);
+    assert.equal(open.length, 1, open.join('\n'));
+    assert.match(open[0]!, /^\d+: Lambda layer: its function is not read/);
+    const s2d = r.findings.find((f) => f.code === 'RFL100')!;
+    assert.equal(readFileSync(resolve(FIX, 'keras/functional.py'), 'utf8').split('\n')[s2d.range!.start.line], '    x = klayers.Lambda(lambda t: tf.nn.space_to_depth(t, 1), name="s2d")(x)');
+    // by hand: stem 3 (jump 2); block1_b1 3 + 2*2 = 7; the Lambda adds the stem (3) to up (7): 7
+    assert.deepEqual(layer(r, 'stem').rf!.size, [3, 3]);
+    assert.deepEqual(layer(r, 'block1_conv').rf!.size, [7, 7]);
+    const add = layer(r, 'block1.add');
+    assert.equal(add.op, 'add');
+    assert.deepEqual(add.inputs, ['stem', 'block1_conv']);
+    assert.deepEqual(layer(r, 'block1').inputs, ['block1.add']);
+    assert.deepEqual(layer(r, 'block1').rf!.size, [7, 7]);
+    // x + y * 0.5: side 7 + 2*2 = 11, added to block1_ac (7)
+    const plus = r.layers.find((l) => l.op === 'add' && l.inputs.includes('side'))!;
+    assert.deepEqual(plus.inputs, ['block1_ac', 'side']);
+    assert.deepEqual(plus.rf!.size, [11, 11]);
+    // s2d is the identity; head: 11 + 2*2 = 15 (read as the identity of the first input, the Lambda would give 3 + 2*2 = 7 here)
+    assert.deepEqual(layer(r, 'head').rf!.size, [15, 15]);
+    // sizes: 64 -> stem floor((64 - 3) / 2) + 1 = 31, kept by the 'same' convolutions -> head 31 - 2 = 29
+    assert.deepEqual(layer(r, 'head').output, [29, 29]);
+  });
 });
 
 describe('python reader: engine = brute force on read models', function () {
@@ -220,6 +246,7 @@ describe('python reader: engine = brute force on read models', function () {
   const cases: Array<[string, string | undefined, number]> = [
     ['keras/functional.py', 'TinyApp', 16],
     ['keras/functional.py', 'simple', 16],
+    ['keras/functional.py', 'TinyInceptionResNet', 24],
     ['pkg/model.py', 'Net', 16],
     ['venvproj/train.py', undefined, 12],
     ['adaptive/pools.py', undefined, 11],

@@ -438,11 +438,69 @@ export function installKeras(interp: Interp, state: KerasState): void {
     if (def.kind === 'merge') return t.add(id, { op: def.merge === 'mul' ? 'mul' : 'add', align: 'exact' }, inputs.map((i) => i.node), info, inputs.some((i) => i.spatial), first.layout);
     if (def.kind === 'concat') return t.add(id, { op: 'concat', align: 'exact' }, inputs.map((i) => i.node), info, inputs.some((i) => i.spatial), first.layout);
     if (def.kind === 'dense' && first.spatial) return t.add(id, { op: 'pointwise', kind: 'Dense over channels' }, [first.node], info, true, first.layout);
+    if (def.kind === 'lambda') {
+      const body = lambdaBody(native, x!, t, id, site);
+      if (body) return t.add(id, { op: 'pointwise', kind: 'Lambda' }, [body.node], info, body.spatial, body.layout);
+    }
     const spec = layerOp(native, def, t.rank, id);
     const keep = def.kind === 'global' ? (native.kwargs.get('keepdims')?.k === 'bool' && (native.kwargs.get('keepdims') as { v: boolean }).v) : true;
     const spatial = spec.op === 'dense' || spec.op === 'flatten' ? false : def.kind === 'global' ? keep : first.spatial;
     void site;
     return t.add(id, spec, [first.node], info, spatial, spatial ? first.layout : 'flat');
+  };
+
+  /**
+   * Where the Keras tensor operators of a Lambda body go: its tracer and the
+   * Lambda's id (the ops it builds are named after it). Null outside a body;
+   * then functional code's own `x + y` goes to the functional graph.
+   */
+  let lambdaScope: { t: Tracer; id: string } | null = null;
+
+  /**
+   * Runs a Lambda's function on its inputs (and its `arguments`), as Keras
+   * does when it builds the layer: a body of known ops (InceptionResNetV2's
+   * scaled residual `inputs[0] + inputs[1] * scale`) becomes those ops. Null
+   * when the body gives no tensor built from its inputs (a backend function
+   * the reader does not know): then the layer is the identity with an RFL100.
+   */
+  const lambdaBody = (native: NativeLayer, x: Value, t: Tracer, id: string, site: CallSite): TensorValue | null => {
+    const fn = native.args[0] ?? native.kwargs.get('function');
+    if (!fn || (fn.k !== 'func' && fn.k !== 'builtin')) return null;
+    const extra = native.kwargs.get('arguments');
+    const kwargs = new Map<string, Value>();
+    if (extra && extra.k === 'dict') for (const [k, v] of extra.map.values()) if (k.k === 'str') kwargs.set(k.v, v);
+    const before = t.nodes.length;
+    const findings = interp.findings.length;
+    const saved = lambdaScope;
+    lambdaScope = { t, id };
+    let out: Value;
+    try {
+      out = interp.call(fn, [x], kwargs, site);
+    } finally {
+      lambdaScope = saved;
+    }
+    const known = out.k === 'tensor' && interp.findings.length === findings && t.nodes.slice(before).every((n) => n.spec.op !== 'unknown');
+    if (known) return out as TensorValue;
+    // not read: forget what the body built, so the layer is one identity with its finding
+    t.nodes.length = before;
+    interp.findings.length = findings;
+    return null;
+  };
+
+  /** Keras tensors' operators (`x + y`, `x * 0.2`): add and multiply layers; a number times a tensor is pointwise. */
+  const prevBinary = interp.hooks.tensorBinary;
+  interp.hooks.tensorBinary = (op, a, b, site) => {
+    const scope = lambdaScope ?? (interp.tracer === null ? { t: state.tracer, id: '' } : null);
+    const ta = a.k === 'tensor' ? a : null;
+    const tb = b.k === 'tensor' ? b : null;
+    const mine = scope && [ta, tb].every((v) => !v || scope.t.nodes.some((n) => n.id === v.node));
+    if (!scope || !mine) return prevBinary?.(op, a, b, site) ?? null;
+    const kind = op === '+' || op === '-' ? 'add' : op === '*' || op === '/' ? 'multiply' : null;
+    if (kind === null) return unknown(`the ${op} operator on Keras tensors`);
+    if (!ta || !tb) return ta ?? tb;
+    const id = scope.t.freshId(scope.id ? `${scope.id}.${kind}` : `tf.__operators__.${kind}`);
+    const spec: LayerOp = { op: kind === 'add' ? 'add' : 'mul', align: 'exact' };
+    return scope.t.add(id, spec, [ta.node, tb.node], { type: op, origin: interp.rangeOf(site.node, site.module) }, ta.spatial || tb.spatial, ta.spatial ? ta.layout : tb.layout);
   };
 
   const input = (args: Value[], kwargs: Map<string, Value>, site: CallSite): Value => {
