@@ -239,6 +239,20 @@ describe('python reader: Keras', () => {
     // sizes: 64 -> stem floor((64 - 3) / 2) + 1 = 31, kept by the 'same' convolutions -> head 31 - 2 = 29
     assert.deepEqual(layer(r, 'head').output, [29, 29]);
   });
+
+  it('backend.int_shape gives the static shapes Keras knows, so NASNet- and MobileNetV2-style branches are decided', () => {
+    const r = run('keras/functional.py', { model: 'TinyNas' });
+    assert.deepEqual(unresolved(r), []);
+    const ids = r.layers.map((l) => l.id);
+    // 32 -> a: ceil(32 / 2) = 16 wide, 8 channels; b: 16 wide, 16 channels
+    assert.ok(ids.includes('adjust_pool_one') && !ids.includes('adjust_proj_one'), ids.join(' '));
+    assert.ok(ids.includes('adjust_proj_two') && !ids.includes('adjust_pool_two'), ids.join(' '));
+    assert.ok(!ids.some((id) => id.endsWith('_three')), ids.join(' '));
+    // the concatenation has 3 + 8 = 11 channels; the pooled input is 16 wide: both conditions hold
+    assert.ok(ids.includes('eleven') && ids.includes('res'), ids.join(' '));
+    assert.deepEqual(layer(r, 'adjust_pool_one').output, [16, 16]);
+    assert.deepEqual(layer(r, 'res').inputs.length, 2);
+  });
 });
 
 describe('python reader: engine = brute force on read models', function () {
@@ -247,6 +261,7 @@ describe('python reader: engine = brute force on read models', function () {
     ['keras/functional.py', 'TinyApp', 16],
     ['keras/functional.py', 'simple', 16],
     ['keras/functional.py', 'TinyInceptionResNet', 24],
+    ['keras/functional.py', 'TinyNas', 32],
     ['pkg/model.py', 'Net', 16],
     ['venvproj/train.py', undefined, 12],
     ['adaptive/pools.py', undefined, 11],

@@ -10,6 +10,7 @@ import type { Interp } from './interp';
 import { bindSignature, perAxis } from './torch';
 import { Tracer } from './trace';
 import {
+  int,
   isSeq,
   isUnknown,
   list,
@@ -108,6 +109,48 @@ const KERAS_POINTWISE = [
   'GaussianDropout', 'AlphaDropout', 'Rescaling', 'Normalization', 'Identity', 'ActivityRegularization', 'Masking', 'CenterCrop',
 ];
 
+/**
+ * The static shape Keras knows while the functional code runs
+ * (`backend.int_shape`): spatial sizes (null where the input's is None) and
+ * channels (null where not known); `size` is empty once the spatial axes are
+ * gone. Library code branches on it (NASNet's `_adjust_block` compares
+ * widths, MobileNetV2 adds its residual only when the channels match).
+ */
+export interface KerasShape {
+  size: Array<number | null>;
+  channels: number | null;
+}
+
+/** Output sizes of the ops the Keras reader builds, by the ops' own arithmetic (TF 'same': ceil(n / s)). */
+function sizeAfter(spec: LayerOp, n: number | null, a: number): number | null {
+  if (n === null) return null;
+  switch (spec.op) {
+    case 'conv':
+    case 'pool': {
+      const w = spec.sliding;
+      const extent = (w.kernel[a]! - 1) * w.dilation[a]! + 1;
+      if (w.padding.kind === 'same') return Math.ceil(n / w.stride[a]!);
+      const out = Math.floor((n + w.padding.before[a]! + w.padding.after[a]! - extent) / w.stride[a]!) + 1;
+      return out > 0 ? out : null;
+    }
+    case 'convtranspose': {
+      const w = spec.sliding;
+      const extent = (w.kernel[a]! - 1) * w.dilation[a]! + 1;
+      const pad = w.padding.kind === 'explicit' ? w.padding.before[a]! + w.padding.after[a]! : 0;
+      return (n - 1) * w.stride[a]! + extent - pad + spec.outputPadding[a]!;
+    }
+    case 'crop': {
+      const c = spec.size[a];
+      if (spec.offset === 'center' || !c || typeof c !== 'object' || !('trimEnd' in c)) return null;
+      return n - spec.offset[a]! - c.trimEnd;
+    }
+    case 'upsample':
+      return spec.size ? spec.size[a]! : spec.scale ? n * spec.scale[a]! : null;
+    default:
+      return n;
+  }
+}
+
 /** Keras's to_snake_case: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d, ReLU -> re_lu. */
 export function snakeCase(name: string): string {
   const a = name.replace(/(.)([A-Z][a-z0-9]+)/g, '$1_$2');
@@ -122,6 +165,8 @@ export class KerasState {
   inputCount = 0;
   classes = new Map<string, ClassValue>();
   modelClass: ClassValue | null = null;
+  /** the static shapes of the Keras tensors built so far, per graph (the functional one, a subclassed model's call) */
+  readonly shapes = new WeakMap<Tracer, Map<string, KerasShape>>();
   /** input shapes stated by Input(shape=...) per input node */
   readonly inputShapes = new Map<string, { shape: number[] | null; range: SourceRange | null }>();
 
@@ -435,18 +480,65 @@ export function installKeras(interp: Interp, state: KerasState): void {
     if (native.typeRange) ranges.type = native.typeRange;
     const info = { type, origin: native.range, ranges, valueRanges: { ...ranges }, name: obj.kerasName ?? id };
     const first = inputs[0]!;
-    if (def.kind === 'merge') return t.add(id, { op: def.merge === 'mul' ? 'mul' : 'add', align: 'exact' }, inputs.map((i) => i.node), info, inputs.some((i) => i.spatial), first.layout);
-    if (def.kind === 'concat') return t.add(id, { op: 'concat', align: 'exact' }, inputs.map((i) => i.node), info, inputs.some((i) => i.spatial), first.layout);
-    if (def.kind === 'dense' && first.spatial) return t.add(id, { op: 'pointwise', kind: 'Dense over channels' }, [first.node], info, true, first.layout);
+    const known = shapesOf(t);
+    const inShapes = inputs.map((i) => known.get(i.node) ?? null);
+    const channels = (units: string): number | null => numOf(bindSignature(def.sig, native.args, native.kwargs).get(units));
+    /** the layer's output, with the static shape Keras would give it */
+    const done = (out: TensorValue, shape: KerasShape | null): TensorValue => {
+      if (shape) known.set(out.node, shape);
+      return out;
+    };
+    if (def.kind === 'merge') {
+      return done(t.add(id, { op: def.merge === 'mul' ? 'mul' : 'add', align: 'exact' }, inputs.map((i) => i.node), info, inputs.some((i) => i.spatial), first.layout), inShapes[0]!);
+    }
+    if (def.kind === 'concat') {
+      const c = inShapes.every((sh) => sh?.channels != null) ? inShapes.reduce((sum, sh) => sum + sh!.channels!, 0) : null;
+      const out = t.add(id, { op: 'concat', align: 'exact' }, inputs.map((i) => i.node), info, inputs.some((i) => i.spatial), first.layout);
+      return done(out, inShapes[0] ? { size: inShapes[0].size, channels: c } : null);
+    }
+    if (def.kind === 'dense' && first.spatial) {
+      return done(t.add(id, { op: 'pointwise', kind: 'Dense over channels' }, [first.node], info, true, first.layout), inShapes[0] ? { size: inShapes[0].size, channels: channels('units') } : null);
+    }
     if (def.kind === 'lambda') {
       const body = lambdaBody(native, x!, t, id, site);
-      if (body) return t.add(id, { op: 'pointwise', kind: 'Lambda' }, [body.node], info, body.spatial, body.layout);
+      if (body) return done(t.add(id, { op: 'pointwise', kind: 'Lambda' }, [body.node], info, body.spatial, body.layout), known.get(body.node) ?? null);
     }
     const spec = layerOp(native, def, t.rank, id);
     const keep = def.kind === 'global' ? (native.kwargs.get('keepdims')?.k === 'bool' && (native.kwargs.get('keepdims') as { v: boolean }).v) : true;
     const spatial = spec.op === 'dense' || spec.op === 'flatten' ? false : def.kind === 'global' ? keep : first.spatial;
     void site;
-    return t.add(id, spec, [first.node], info, spatial, spatial ? first.layout : 'flat');
+    const out = t.add(id, spec, [first.node], info, spatial, spatial ? first.layout : 'flat');
+    const inShape = inShapes[0];
+    if (!inShape) return out;
+    const outChannels =
+      def.kind === 'conv' || def.kind === 'separable' || def.kind === 'convT'
+        ? channels('filters')
+        : def.kind === 'depthwise'
+          ? inShape.channels === null ? null : inShape.channels * (channels('depth_multiplier') ?? 1)
+          : def.kind === 'dense'
+            ? channels('units')
+            : spec.op === 'flatten' || spec.op === 'unknown'
+              ? null
+              : inShape.channels;
+    const size = !spatial ? [] : def.kind === 'global' ? inShape.size.map(() => 1) : inShape.size.map((n, a) => sizeAfter(spec, n, a));
+    return done(out, { size, channels: outChannels });
+  };
+
+  const shapesOf = (t: Tracer): Map<string, KerasShape> => {
+    let m = state.shapes.get(t);
+    if (!m) state.shapes.set(t, (m = new Map()));
+    return m;
+  };
+
+  /** backend.int_shape(x): (None, sizes..., channels), a size or channel count not known being an unknown value (never None, which would decide comparisons). */
+  const intShape = (a: Value[]): Value => {
+    const x = a[0];
+    if (!x || x.k !== 'tensor') return unknown('the static shape of a value that is not a Keras tensor');
+    const t = state.interp.tracer && state.interp.tracer.format === 'keras-call' ? state.interp.tracer : state.tracer;
+    const sh = shapesOf(t).get(x.node);
+    if (!sh) return unknown('the static shape of a tensor');
+    const dim = (n: number | null) => (n === null ? unknown('a size not known before running') : int(n));
+    return tuple([NONE, ...sh.size.map(dim), dim(sh.channels)]);
   };
 
   /**
@@ -500,7 +592,11 @@ export function installKeras(interp: Interp, state: KerasState): void {
     if (!ta || !tb) return ta ?? tb;
     const id = scope.t.freshId(scope.id ? `${scope.id}.${kind}` : `tf.__operators__.${kind}`);
     const spec: LayerOp = { op: kind === 'add' ? 'add' : 'mul', align: 'exact' };
-    return scope.t.add(id, spec, [ta.node, tb.node], { type: op, origin: interp.rangeOf(site.node, site.module) }, ta.spatial || tb.spatial, ta.spatial ? ta.layout : tb.layout);
+    const out = scope.t.add(id, spec, [ta.node, tb.node], { type: op, origin: interp.rangeOf(site.node, site.module) }, ta.spatial || tb.spatial, ta.spatial ? ta.layout : tb.layout);
+    const known = shapesOf(scope.t);
+    const shape = known.get(ta.node) ?? known.get(tb.node);
+    if (shape) known.set(out.node, shape);
+    return out;
   };
 
   const input = (args: Value[], kwargs: Map<string, Value>, site: CallSite): Value => {
@@ -523,6 +619,10 @@ export function installKeras(interp: Interp, state: KerasState): void {
     state.inputShapes.set(id, { shape, range });
     const tensor = t.add(id, { op: 'input', shape: null }, [], { type: 'Input', origin: range });
     tensor.layout = 'nhwc';
+    if (items && items.length >= 2) {
+      const dims = items.map((v) => numOf(v));
+      shapesOf(t).set(id, { size: dims.slice(kwargs.has('batch_shape') ? 1 : 0, -1), channels: dims[dims.length - 1] ?? null });
+    }
     return tensor;
   };
 
@@ -582,7 +682,7 @@ export function installKeras(interp: Interp, state: KerasState): void {
     ctx: null,
     attrs: new Map<string, Value>([
       ['image_data_format', B('image_data_format', () => str('channels_last'))],
-      ['int_shape', B('int_shape', () => unknown('the static shape of a tensor'))],
+      ['int_shape', B('int_shape', intShape)],
       ['is_keras_tensor', B('is_keras_tensor', (a) => (a[0]?.k === 'tensor' ? TRUE : unknown('is_keras_tensor')))],
       ['backend', B('backend', () => str('tensorflow'))],
     ]),
@@ -635,7 +735,7 @@ export function installKeras(interp: Interp, state: KerasState): void {
   const byNameFns = new Map<string, Value>([
     ['Input', B('Input', input)],
     ['image_data_format', B('image_data_format', () => str('channels_last'))],
-    ['int_shape', B('int_shape', () => unknown('the static shape of a tensor'))],
+    ['int_shape', B('int_shape', intShape)],
   ]);
   for (const f of ['add', 'multiply', 'subtract', 'average', 'maximum', 'minimum', 'concatenate']) {
     const cname = f === 'concatenate' ? 'Concatenate' : f[0]!.toUpperCase() + f.slice(1);
