@@ -12,6 +12,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-divider/index.js';
 import 'uplot/dist/uPlot.min.css';
+import './base.css';
 import './style.css';
 import { colorTable, type ColorScale } from '../src/shared/colormap';
 import {

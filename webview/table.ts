@@ -9,6 +9,7 @@
  */
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import './base.css';
 import './table.css';
 import { filterRows, nextOrder, sortRows, type LayerRow, type LayerTable, type SeverityName, type SortKey, type SortOrder, type TableFinding } from '../src/shared/layerTable';
 import type { HostToTable, TableToHost, TableViewState } from '../src/shared/tableProtocol';
