@@ -418,6 +418,17 @@ export class LinearRule extends RuleBase implements AxisRule {
   }
 }
 
+/** The taps of one row of a gather table, shifted by `shift` inputs. */
+function pushRow(idx: readonly number[], weight: readonly number[], shift: number, sink: TapSink): void {
+  for (let t = 0; t < idx.length; t++) sink.push(idx[t]! + shift, weight[t]!);
+}
+
+/** Output o of a gather table that repeats every nOut outputs and nIn inputs (the unbounded axis). */
+function pushPeriodicRow(idx: readonly number[][], weight: readonly number[][], nOut: number, nIn: number, o: number, sink: TapSink): void {
+  const r = mod(o, nOut);
+  pushRow(idx[r]!, weight[r]!, ((o - r) / nOut) * nIn, sink);
+}
+
 /** A fixed gather: output o reads table[o] (weights included); periodic outside [0, nOut). */
 export class TableRule extends RuleBase implements AxisRule {
   readonly scrambled = true;
@@ -437,17 +448,11 @@ export class TableRule extends RuleBase implements AxisRule {
   }
 
   virtual(o: number, sink: TapSink): void {
-    const r = mod(o, this.nOut);
-    const shift = ((o - r) / this.nOut) * this.nIn;
-    const idx = this.idx[r]!;
-    const w = this.weight[r]!;
-    for (let t = 0; t < idx.length; t++) sink.push(idx[t]! + shift, w[t]!);
+    pushPeriodicRow(this.idx, this.weight, this.nOut, this.nIn, o, sink);
   }
 
   real(o: number, sink: TapSink): void {
-    const idx = this.idx[o]!;
-    const w = this.weight[o]!;
-    for (let t = 0; t < idx.length; t++) sink.push(idx[t]!, w[t]!);
+    pushRow(this.idx[o]!, this.weight[o]!, 0, sink);
   }
 }
 
@@ -638,17 +643,11 @@ export class PjreddieReorgRule extends RuleBase implements AxisRule {
   }
 
   virtual(o: number, sink: TapSink): void {
-    const r = mod(o, this.nOut);
-    const shift = ((o - r) / this.nOut) * this.nIn;
-    const idx = this.virtualIdx[r]!;
-    const w = this.virtualWeight[r]!;
-    for (let t = 0; t < idx.length; t++) sink.push(idx[t]! + shift, w[t]!);
+    pushPeriodicRow(this.virtualIdx, this.virtualWeight, this.nOut, this.nIn, o, sink);
   }
 
   real(o: number, sink: TapSink): void {
-    const idx = this.realIdx[o]!;
-    const w = this.realWeight[o]!;
-    for (let t = 0; t < idx.length; t++) sink.push(idx[t]!, w[t]!);
+    pushRow(this.realIdx[o]!, this.realWeight[o]!, 0, sink);
   }
 }
 
