@@ -2,13 +2,10 @@
 import { sizeText } from '../../graph/display';
 import { AdaptiveRule, type AxisRule } from '../axisRules';
 import { MAX_AXIS } from '../limits';
-import { firstInput, type OpDefinition, type SpecOf } from './op';
+import { firstInput, RESAMPLING_LAYER, type OpDefinition, type SpecOf } from './op';
 
 export const adaptivePoolOp: OpDefinition<SpecOf<'adaptivePool'>> = {
-  singleInput: true,
-  resamples: true,
-  flat: 'first-input',
-  sameMap: 'never',
+  ...RESAMPLING_LAYER,
   shape(ctx) {
     const { spec, node, rank } = ctx;
     const src = firstInput(ctx);

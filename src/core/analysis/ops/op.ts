@@ -59,6 +59,9 @@ export interface OpDefinition<S extends LayerOp = LayerOp> {
   summary(spec: S): string;
 }
 
+/** The traits of a layer that reads one input and resamples its grid (windows, upsampling, pixel shuffles, adaptive pools). */
+export const RESAMPLING_LAYER = { singleInput: true, resamples: true, flat: 'first-input', sameMap: 'never' } as const;
+
 /** A per-axis list written once when every axis agrees. */
 export function perAxisText(v: readonly number[]): string {
   return v.every((x) => x === v[0]) ? String(v[0]) : sizeText(v);

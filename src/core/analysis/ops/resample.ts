@@ -2,15 +2,12 @@
 import { sizeText } from '../../graph/display';
 import { EmptyRule, LinearRule, NearestRule, PjreddieReorgRule, resizeCoordinate, ShiftRule, WindowRule, type AxisRule } from '../axisRules';
 import { MAX_AXIS } from '../limits';
-import { firstInput, perAxisText, type OpDefinition, type SpecOf } from './op';
+import { firstInput, perAxisText, RESAMPLING_LAYER, type OpDefinition, type SpecOf } from './op';
 
 const wholeFactor = (f: number) => Number.isInteger(f) && f >= 1 && f <= MAX_AXIS;
 
 export const upsampleOp: OpDefinition<SpecOf<'upsample'>> = {
-  singleInput: true,
-  resamples: true,
-  flat: 'first-input',
-  sameMap: 'never',
+  ...RESAMPLING_LAYER,
   shape(ctx) {
     const { spec, node } = ctx;
     const src = firstInput(ctx);
@@ -60,10 +57,7 @@ function inverseFraction(x: number): [number, number] | null {
 }
 
 export const pixelShuffleOp: OpDefinition<SpecOf<'pixelShuffle'>> = {
-  singleInput: true,
-  resamples: true,
-  flat: 'first-input',
-  sameMap: 'never',
+  ...RESAMPLING_LAYER,
   shape(ctx) {
     const { spec, node } = ctx;
     const src = firstInput(ctx);
@@ -76,10 +70,7 @@ export const pixelShuffleOp: OpDefinition<SpecOf<'pixelShuffle'>> = {
 };
 
 export const spaceToDepthOp: OpDefinition<SpecOf<'spaceToDepth'>> = {
-  singleInput: true,
-  resamples: true,
-  flat: 'first-input',
-  sameMap: 'never',
+  ...RESAMPLING_LAYER,
   shape(ctx) {
     const { spec, node, rank } = ctx;
     const src = firstInput(ctx);

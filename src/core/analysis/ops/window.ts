@@ -4,7 +4,7 @@ import type { PadMode, Padding, Window, WindowCount } from '../../graph/ir';
 import { effectiveExtent } from '../../graph/window';
 import { TransposedRule, WindowRule, type AxisRule } from '../axisRules';
 import { MAX_AXIS } from '../limits';
-import { arraysFit, firstInput, perAxisText, windowParamsSane, type OpContext, type OpDefinition, type OpShape, type SpecOf } from './op';
+import { arraysFit, firstInput, perAxisText, RESAMPLING_LAYER, windowParamsSane, type OpContext, type OpDefinition, type OpShape, type SpecOf } from './op';
 
 /** Output size of a sliding window, with ceil mode dropping a window that starts in the trailing padding. */
 export function windowOutputSize(
@@ -115,19 +115,13 @@ function windowSummary(w: Window): string[] {
 }
 
 export const convOp: OpDefinition<SpecOf<'conv'>> = {
-  singleInput: true,
-  resamples: true,
-  flat: 'first-input',
-  sameMap: 'never',
+  ...RESAMPLING_LAYER,
   shape: slidingShape,
   summary: (spec) => windowSummary(spec.sliding).join(' '),
 };
 
 export const poolOp: OpDefinition<SpecOf<'pool'>> = {
-  singleInput: true,
-  resamples: true,
-  flat: 'first-input',
-  sameMap: 'never',
+  ...RESAMPLING_LAYER,
   shape: slidingShape,
   summary: (spec) => `${spec.pool} ${windowSummary(spec.sliding).join(' ')}`,
 };
@@ -138,10 +132,7 @@ export const poolOp: OpDefinition<SpecOf<'pool'>> = {
  * e - s of padding, the odd one after (upper) or before (lower).
  */
 export const convTransposeOp: OpDefinition<SpecOf<'convtranspose'>> = {
-  singleInput: true,
-  resamples: true,
-  flat: 'first-input',
-  sameMap: 'never',
+  ...RESAMPLING_LAYER,
   shape(ctx) {
     const { spec, node, rank } = ctx;
     const src = firstInput(ctx);
