@@ -499,7 +499,19 @@ function onModel(m: ModelPayload, state?: ViewState): void {
   byId('remedies-note').textContent = rn;
   saveState();
   syncControls();
+  secondaryDue = true;
   ensureMap();
+}
+
+/**
+ * The remedies and the depth profile of a model are asked for once its first
+ * map is drawn (or refused): the map is what the user opened the panel for,
+ * and the host computes one answer after the other.
+ */
+let secondaryDue = false;
+function requestSecondary(): void {
+  if (!secondaryDue) return;
+  secondaryDue = false;
   requestRemedies();
   requestDepth();
 }
@@ -566,6 +578,7 @@ function onRefused(msg: Extract<HostToPanel, { type: 'mapRefused' }>): void {
     c.width = 1;
     c.height = 1;
     byId('hint').textContent = `No map: ${msg.message}`;
+    requestSecondary();
   }
 }
 
@@ -661,6 +674,7 @@ function drawMap(map: MapPayload, fresh: boolean): void {
   );
   canvas.dataset.peak = String(peak);
   document.body.dataset.drawn = keyOf(view.layer, view.metric, view.padding, view.unit);
+  requestSecondary();
 }
 
 function drawColorbar(map: MapPayload, cssH: number): void {
