@@ -210,6 +210,8 @@ export interface LayerNode {
  * the argument is inserted (`, padding_mode=` after the last argument).
  */
 export interface PadModeSlot {
+  /** the format's name for the setting, for the fix's title (PyTorch: `padding_mode`) */
+  key: string;
   range: SourceRange;
   prefix: string;
   /** the format's text for each mode it supports (PyTorch: `'replicate'`) */

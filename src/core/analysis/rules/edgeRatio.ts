@@ -146,11 +146,13 @@ function paddingModeFixes(analysis: ModelAnalysis, finals: string[], threshold: 
   const fixes: FindingFix[] = [];
   for (const mode of REMEDY_MODES) {
     const edits = new Map<string, TextEdit>();
+    const keys = new Set<string>();
     for (const g of padded) {
       const slot = g.node.padModeSlot!;
       const text = slot.values[mode];
       if (text === undefined) return fixes;
       if (nodeWindow(g.node)?.padMode === mode) continue;
+      keys.add(slot.key);
       const r = slot.range;
       // a helper function's convolution builds many layers from one call: one edit
       edits.set(`${r.start.line}:${r.start.character}:${r.end.line}:${r.end.character}`, { range: r, newText: slot.prefix + text });
@@ -165,7 +167,7 @@ function paddingModeFixes(analysis: ModelAnalysis, finals: string[], threshold: 
     }
     if (after === null || after < threshold) continue;
     fixes.push({
-      title: `Pad with '${mode}': padding_mode in ${edits.size === 1 ? 'one call' : `${edits.size} calls`} (edge ratio ${numberText(ratio)} → ${numberText(after)})`,
+      title: `Pad with '${mode}': ${[...keys].join(' and ')} in ${edits.size === 1 ? 'one call' : `${edits.size} calls`} (edge ratio ${numberText(ratio)} → ${numberText(after)})`,
       edits: [...edits.values()],
     });
   }

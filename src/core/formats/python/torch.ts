@@ -397,9 +397,9 @@ export function installTorch(interp: Interp, state: TorchState): void {
     if (def.kind !== 'conv' || !def.sig.includes('padding_mode')) return undefined;
     const values = { zeros: "'zeros'", reflect: "'reflect'", replicate: "'replicate'", circular: "'circular'" };
     const given = valueRanges.padMode;
-    if (given) return { range: given, prefix: '', values };
+    if (given) return { key: 'padding_mode', range: given, prefix: '', values };
     if (!native.argsEnd) return undefined;
-    return { range: { start: native.argsEnd, end: native.argsEnd }, prefix: ', padding_mode=', values };
+    return { key: 'padding_mode', range: { start: native.argsEnd, end: native.argsEnd }, prefix: ', padding_mode=', values };
   };
 
   const namedArgRange = (native: NativeLayer, def: TorchLayerDef, name: string): SourceRange | null => {
