@@ -74,6 +74,22 @@ describe('python reader: torchvision-style code', () => {
   });
 });
 
+describe('python reader: torchvision-style segmentation', () => {
+  it('a weights enum passes its isinstance check; the getter copies the backbone up to its return layer and deletes what it found', () => {
+    const r = run('tvstyle/segmentation.py', { model: 'seg_net' });
+    assert.deepEqual(unresolved(r), []);
+    // by hand: conv1 3 (jump 2), layer1 3 + 2*2 = 7, layer2 7 + 2*2 = 11 (jump 4); the 1x1 classifier keeps 11
+    assert.deepEqual(layer(r, 'backbone.conv1').rf!.size, [3, 3]);
+    assert.deepEqual(layer(r, 'backbone.layer1').rf!.size, [7, 7]);
+    assert.deepEqual(layer(r, 'backbone.layer2').rf!.size, [11, 11]);
+    assert.deepEqual(layer(r, 'backbone.layer2').rf!.jump, [4, 4]);
+    assert.deepEqual(layer(r, 'classifier').rf!.size, [11, 11]);
+    // the loop broke once layer2 was found: no pooling or dense layer was copied
+    assert.ok(!r.layers.some((l) => /avgpool|fc/.test(l.id)), r.layers.map((l) => l.id).join(' '));
+    assert.deepEqual(r.outputs, ['classifier']);
+  });
+});
+
 describe('python reader: adaptive pooling to sizes other than 1', () => {
   it('AdaptiveAvgPool2d((5, 3)), AdaptiveMaxPool2d((None, 4)), F.adaptive_max_pool2d / F.adaptive_avg_pool2d: PyTorch windows', () => {
     const r = run('adaptive/pools.py');

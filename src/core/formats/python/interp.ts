@@ -14,6 +14,7 @@ import {
   classOwn,
   dict,
   ELLIPSIS,
+  ENUM_BASE,
   Env,
   FALSE,
   int,
@@ -634,6 +635,7 @@ export class Interp {
       case 'DeleteStatement': {
         for (const c of kids(node)) {
           if (c.name === 'VariableName') env.vars.delete(ctx.text.slice(c.from, c.to));
+          else if (c.name === 'MemberExpression') this.deleteMember(c, env, ctx);
         }
         return;
       }
@@ -784,6 +786,27 @@ export class Interp {
     }
   }
 
+  /** `del d[key]`, `del items[i]`, `del obj.attr` (torchvision's IntermediateLayerGetter deletes the return layers it has found). */
+  private deleteMember(target: SyntaxNode, env: Env, ctx: ModuleContext): void {
+    const obj = this.eval(target.firstChild!, env, ctx);
+    const second = target.firstChild!.nextSibling!;
+    if (second.name === '.') {
+      const prop = second.nextSibling;
+      if (prop && obj.k === 'object') {
+        const name = ctx.text.slice(prop.from, prop.to);
+        obj.attrs.delete(name);
+        obj.modules?.delete(name);
+      }
+      return;
+    }
+    const index = this.subscript(target, env, ctx);
+    if (obj.k === 'dict') obj.map.delete(keyOf(index));
+    else if (obj.k === 'list' && index.k === 'num' && Number.isInteger(index.v)) {
+      const i = index.v < 0 ? obj.items.length + index.v : index.v;
+      if (i >= 0 && i < obj.items.length) obj.items.splice(i, 1);
+    }
+  }
+
   setItem(obj: Value, index: Value, value: Value, node: SyntaxNode, ctx: ModuleContext): void {
     if (obj.k === 'dict') {
       obj.map.set(keyOf(index), [index, value]);
@@ -897,10 +920,12 @@ export class Interp {
     const iterNodes = ks.slice(inIdx + 1, bodyIdx).filter((c) => c.name !== ',');
     const body = ks[bodyIdx]!;
     const iterText = iterNodes.length === 1 ? ctx.text.slice(iterNodes[0]!.from, iterNodes[0]!.to) : '';
-    // weight initialisation over self.modules(): nothing spatial, skipped
+    // weight initialisation over self.modules(): nothing spatial, skipped. Other loops over a
+    // module's children run (torchvision's IntermediateLayerGetter copies them into its own dict).
     if (/\.(modules|named_modules|parameters|named_parameters|children|named_children)\(\)$/.test(iterText)) {
       const bt = ctx.text.slice(body.from, body.to);
-      if (!/add_module|setattr|\.append\(/.test(bt)) return;
+      const initialises = /\binit\.|\.weight\b|\.bias\b|\.data\b|requires_grad|\w_\(/.test(bt);
+      if (initialises && !/add_module|setattr|\.append\(/.test(bt)) return;
     }
     const iterValue = iterNodes.length === 1 ? this.eval(iterNodes[0]!, env, ctx) : tuple(iterNodes.map((n) => this.eval(n, env, ctx)));
     const items = this.iterate(iterValue, iterNodes[0] ?? node, ctx);
@@ -2139,6 +2164,14 @@ export class Interp {
     return mro(cls).some((c) => c.native === 'Module' || (c.lib === 'torch' && !!c.native && !c.native.startsWith('py:')));
   }
 
+  /** The member `name` of an enum class: made once from its value, then kept in place of it (members are singletons, `is` holds). */
+  private enumMember(cls: ClassValue, name: string, value: Value): Value {
+    if (value.k === 'object' && value.cls === cls && value.attrs.has('_name_')) return value;
+    const member: ObjectValue = { k: 'object', cls, attrs: new Map<string, Value>([['name', str(name)], ['_name_', str(name)], ['value', value], ['_value_', value]]), range: null, uid: nextUid() };
+    cls.attrs.set(name, member);
+    return member;
+  }
+
   lookupClassAttr(cls: ClassValue, name: string): Value | undefined {
     for (const c of mro(cls)) {
       if (this.tracking && c.module === this.mainCtx && c.range) this.touched.add(this.mainFile.lines.offsetAt(c.range.start));
@@ -2182,6 +2215,7 @@ export class Interp {
           const v = classOwn(c, name);
           if (v !== undefined) {
             if (v.k === 'func' && v.kind === 'class') return { k: 'bound', fn: v, self: obj };
+            if (c !== ENUM_BASE && v.k !== 'func' && v.k !== 'builtin' && !name.startsWith('_') && mro(c).includes(ENUM_BASE)) return this.enumMember(c, name, v);
             return v;
           }
         }

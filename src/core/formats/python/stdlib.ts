@@ -1,6 +1,6 @@
 /** The pieces of Python's standard library model code leans on: functools, collections, math, typing, copy. */
 import type { Interp } from './interp';
-import { bool, dict, keyOf, int, isSeq, list, nextUid, NONE, num, str, tuple, unknown, type BuiltinFn, type ObjectValue, type PyModuleValue, type Value } from './values';
+import { bool, dict, ENUM_BASE, keyOf, int, isSeq, list, nextUid, NONE, num, str, tuple, unknown, type BuiltinFn, type ClassValue, type ObjectValue, type PyModuleValue, type Value } from './values';
 
 function numOf(v: Value | undefined): number | null {
   if (!v) return null;
@@ -175,5 +175,7 @@ export function installStdlib(interp: Interp): void {
     }, true),
   );
   interp.builtinModules.set('operator', mod('operator', {}, true));
+  const enumKind = (name: string): ClassValue => ({ k: 'class', name, qualname: `enum.${name}`, bases: [ENUM_BASE], unknownBase: false, attrs: new Map(), module: null, range: null });
+  interp.builtinModules.set('enum', mod('enum', { Enum: ENUM_BASE, IntEnum: enumKind('IntEnum'), StrEnum: enumKind('StrEnum'), Flag: enumKind('Flag'), IntFlag: enumKind('IntFlag'), auto: B('enum.auto', () => unknown('enum.auto()')), unique: B('enum.unique', (a) => a[0] ?? NONE) }, true));
 }
 

@@ -473,6 +473,14 @@ export function nativeOf(cls: ClassValue): ClassValue | null {
   return null;
 }
 
+/**
+ * enum.Enum. The class attributes of its subclasses are members: instances of
+ * the class (so `isinstance(ResNet50_Weights.IMAGENET1K_V1, ResNet50_Weights)`
+ * holds, as torchvision's `WeightsEnum.verify` requires), with `name` and
+ * `value` (the interpreter makes them on first use).
+ */
+export const ENUM_BASE: ClassValue = { k: 'class', name: 'Enum', qualname: 'enum.Enum', bases: [], unknownBase: false, attrs: new Map(), module: null, range: null };
+
 /** A class's own attribute, evaluating a lazy one on first use. */
 export function classOwn(c: ClassValue, name: string): Value | undefined {
   const v = c.attrs.get(name);
