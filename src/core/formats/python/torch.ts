@@ -8,6 +8,8 @@ import type { LayerOp, Padding, PadMode, PadModeSlot, SourceRange, Window } from
 import { Interp } from './interp';
 import { TORCH_LAYERS, TORCH_POINTWISE, FUNCTIONAL_POINTWISE, type TorchLayerDef } from './torchTable';
 import { TraceLimit, type Tracer } from './trace';
+import { ARRAY_FUNCTIONS, TorchArrays } from './torchArrays';
+import { DTYPES } from './arrays';
 import {
   bool,
   dict,
@@ -144,6 +146,9 @@ export function installTorch(interp: Interp, state: TorchState): void {
   Tensor.lib = undefined;
   const Parameter = cls('Parameter', 'Parameter');
   Parameter.lib = undefined;
+  const arrays = new TorchArrays(interp);
+  interp.hooks.arrayAttr = (a, name) => arrays.attr(a, name);
+  interp.hooks.construct = (c, args, kwargs, site) => (c === Parameter || c === Tensor ? arrays.construct(c.native!, args, kwargs, site) : null);
 
   // ----- construction -----
   interp.hooks.nativeInit = (obj, c, args, kwargs, site) => {
@@ -737,7 +742,16 @@ export function installTorch(interp: Interp, state: TorchState): void {
   const siteRange = (site: CallSite) => interp.rangeOf(site.node, site.module);
 
   /** A functional op on a tensor: F.max_pool2d(x, 3, 2, 1) and friends. */
+  const hasTraced = (args: Value[], kwargs: Map<string, Value>): boolean => {
+    const traced = (v: Value): boolean => v.k === 'tensor' || (isSeq(v) && v.items.some((x) => x.k === 'tensor'));
+    return args.some(traced) || [...kwargs.values()].some(traced);
+  };
+
   const functional = (name: string, args: Value[], kwargs: Map<string, Value>, site: CallSite): Value => {
+    if (!hasTraced(args, kwargs)) {
+      const r = arrays.fn(name, args, kwargs);
+      if (r) return r;
+    }
     const t = tracer();
     const x = args[0] ?? kwargs.get('input');
     if (!t || !x || x.k !== 'tensor') {
@@ -1144,7 +1158,7 @@ export function installTorch(interp: Interp, state: TorchState): void {
     for (const [k, v] of classes) attrs.set(k, v);
     attrs.set('Parameter', Parameter);
     attrs.set('functional', interp.loadModule('torch.nn.functional', null, null));
-    attrs.set('init', { k: 'pymodule', name: 'torch.nn.init', ctx: null, attrs: new Map(), opaque: true });
+    attrs.set('init', interp.loadModule('torch.nn.init', null, null));
     attrs.set('modules', { k: 'pymodule', name: 'torch.nn.modules', ctx: null, attrs: new Map([...classes]) });
     attrs.set('utils', { k: 'pymodule', name: 'torch.nn.utils', ctx: null, attrs: new Map(), opaque: true });
     return { k: 'pymodule', name: 'torch.nn', ctx: null, attrs };
@@ -1156,18 +1170,18 @@ export function installTorch(interp: Interp, state: TorchState): void {
     attrs.set('nn', interp.loadModule('torch.nn', null, null));
     attrs.set('Tensor', Tensor);
     attrs.set('Size', B('torch.Size', (a) => (a[0] ? (interp.iterate(a[0], null, null) ? tuple(interp.iterate(a[0], null, null)!) : unknown('Size')) : tuple([]))));
-    for (const n of ['cat', 'concat', 'concatenate', 'stack', 'add', 'sub', 'mul', 'div', 'multiply', 'true_divide', 'flatten', 'mean', 'sum', 'amax', 'amin', 'max', 'min', 'std', 'var', 'norm', 'logsumexp', 'split', 'chunk', 'tensor_split', 'unbind', 'transpose', 'swapaxes', 'permute', 'reshape', 'squeeze', 'unsqueeze', 'broadcast_to', 'sigmoid', 'relu', 'tanh', 'softmax', 'log_softmax', 'exp', 'log', 'sqrt', 'abs', 'clamp', 'clip', 'pow', 'pixel_shuffle', 'pixel_unshuffle', 'channel_shuffle', 'erf', 'neg', 'square', 'sin', 'cos', 'matmul', 'bmm', 'einsum', 'where', 'masked_fill']) {
+    for (const n of [...ARRAY_FUNCTIONS, 'cat', 'concat', 'concatenate', 'stack', 'add', 'sub', 'mul', 'div', 'multiply', 'true_divide', 'flatten', 'mean', 'sum', 'amax', 'amin', 'max', 'min', 'std', 'var', 'norm', 'logsumexp', 'split', 'chunk', 'tensor_split', 'unbind', 'transpose', 'swapaxes', 'permute', 'reshape', 'squeeze', 'unsqueeze', 'broadcast_to', 'sigmoid', 'relu', 'tanh', 'softmax', 'log_softmax', 'exp', 'log', 'sqrt', 'abs', 'clamp', 'clip', 'pow', 'pixel_shuffle', 'pixel_unshuffle', 'channel_shuffle', 'erf', 'neg', 'square', 'sin', 'cos', 'matmul', 'bmm', 'einsum', 'where', 'masked_fill']) {
       attrs.set(n, B(`torch.${n}`, (a, kw, site) => functional(n, a, kw, site)));
     }
+    for (const n of Object.keys(DTYPES)) attrs.set(n.slice(6), str(n));
     const example = (name: string) =>
-      B(`torch.${name}`, (a, _kw, site) => {
+      B(`torch.${name}`, (a, kw, site) => {
         const dims = a.length === 1 && isSeq(a[0]!) ? (a[0] as { items: Value[] }).items : a;
         const ns = dims.map(numOf);
-        if (ns.length >= 3 && ns.every((x) => x !== null)) {
+        if (ns.length >= 3 && ns.every((x) => x !== null) && !hasTraced(a, new Map())) {
           state.exampleInputs.push({ shape: (ns as number[]).slice(2), range: interp.rangeOf(site.node, site.module) });
-          return unknown(`an example tensor of shape ${ns.join('x')}`);
         }
-        return unknown(`torch.${name}()`);
+        return arrays.creation(name, a, kw);
       });
     for (const n of ['randn', 'rand', 'zeros', 'ones', 'empty', 'randint', 'full']) attrs.set(n, example(n));
     const jit = new Map<string, Value>();
@@ -1178,7 +1192,7 @@ export function installTorch(interp: Interp, state: TorchState): void {
     attrs.set('jit', { k: 'pymodule', name: 'torch.jit', ctx: null, attrs: jit });
     attrs.set('_assert', B('torch._assert', () => NONE));
     attrs.set('no_grad', B('torch.no_grad', () => unknown('no_grad')));
-    attrs.set('is_tensor', B('torch.is_tensor', (a) => bool(a[0]?.k === 'tensor')));
+    attrs.set('is_tensor', B('torch.is_tensor', (a) => bool(a[0]?.k === 'tensor' || a[0]?.k === 'array')));
     attrs.set('fx', { k: 'pymodule', name: 'torch.fx', ctx: null, attrs: new Map([['wrap', B('torch.fx.wrap', (a) => a[0] ?? NONE)]]) });
     return m;
   };
@@ -1187,7 +1201,7 @@ export function installTorch(interp: Interp, state: TorchState): void {
   interp.builtinModules.set('torch.nn', nnModule);
   interp.builtinModules.set('torch.nn.functional', fModule);
   interp.builtinModules.set('torch.nn.modules', () => ({ k: 'pymodule', name: 'torch.nn.modules', ctx: null, attrs: new Map([...classes]) }));
-  interp.builtinModules.set('torch.nn.init', () => ({ k: 'pymodule', name: 'torch.nn.init', ctx: null, attrs: new Map(), opaque: true }));
+  interp.builtinModules.set('torch.nn.init', () => ({ k: 'pymodule', name: 'torch.nn.init', ctx: null, attrs: arrays.initModule() }));
   interp.builtinModules.set('torch.jit', () => (interp.loadModule('torch', null, null).attrs.get('jit') as PyModuleValue));
   interp.builtinModules.set('torch.fx', () => (interp.loadModule('torch', null, null).attrs.get('fx') as PyModuleValue));
 
