@@ -181,13 +181,13 @@ export function numberOf(v: Value | undefined): number | null {
 }
 
 /** Known sizes from `f(2, 3)` or `f((2, 3))` or `f([2, 3])`; null entries where a size is not known. */
-export function sizesOf(args: Value[]): Shape | null {
+export function sizesOf(args: Value[], allowMinusOne = false): Shape | null {
   const items = args.length === 1 && isSeq(args[0]!) ? (args[0] as { items: Value[] }).items : args;
   if (items.length > MAX_RANK) return null;
   const out: Shape = [];
   for (const it of items) {
     const n = numberOf(it);
-    if (n !== null && (!Number.isInteger(n) || n < 0)) return null;
+    if (n !== null && (!Number.isInteger(n) || (n < 0 && !(allowMinusOne && n === -1)))) return null;
     if (n === null && it.k !== 'dim' && it.k !== 'unknown') return null;
     out.push(n);
   }

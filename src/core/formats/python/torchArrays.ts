@@ -27,8 +27,8 @@ export function isArray(v: Value | undefined): v is ArrayValue {
 }
 
 /** The known integer sizes of `f(2, 3)` / `f((2, 3))`, with null for sizes not known (x.size(0)); null when the call gives no shape. */
-function shapeArgs(args: Value[]): Array<number | null> | null {
-  return A.sizesOf(args);
+function shapeArgs(args: Value[], allowMinusOne = false): Array<number | null> | null {
+  return A.sizesOf(args, allowMinusOne);
 }
 
 export class TorchArrays {
@@ -161,7 +161,7 @@ export class TorchArrays {
     const charge = this.charge;
     const argOr = (i: number, key: string): Value | undefined => args[i] ?? kw.get(key);
     const dimOf = (i: number, key = 'dim'): number | null => A.numberOf(argOr(i, key));
-    const sizes = (): Array<number | null> | null => shapeArgs(args.length ? args : kw.has('size') ? [kw.get('size')!] : kw.has('shape') ? [kw.get('shape')!] : []);
+    const sizes = (): Array<number | null> | null => shapeArgs(args.length ? args : kw.has('size') ? [kw.get('size')!] : kw.has('shape') ? [kw.get('shape')!] : [], true);
     if (A.isUnaryName(name)) return A.arrayUnary(name, a, charge);
     if (name in BINARY_NAMES) {
       const b = argOr(0, 'other') ?? kw.get('exponent');
@@ -219,8 +219,7 @@ export class TorchArrays {
       case 'reshape': {
         const s = sizes();
         if (!s) return unknown(`${name}() to sizes that are not known`);
-        const lit = (args.length === 1 && isSeq(args[0]!) ? args[0].items : args).map((v) => A.numberOf(v));
-        return A.reshape(a, s.map((v, i) => (lit[i] === -1 ? -1 : v)));
+        return A.reshape(a, s);
       }
       case 'view_as':
       case 'reshape_as':
@@ -248,14 +247,13 @@ export class TorchArrays {
       case 'expand': {
         const s = sizes();
         if (!s) return unknown('expand() to sizes that are not known');
-        const lit = (args.length === 1 && isSeq(args[0]!) ? args[0].items : args).map((v) => A.numberOf(v));
-        return A.expand(a, s.map((v, i) => (lit[i] === -1 ? -1 : v)), charge);
+        return A.expand(a, s, charge);
       }
       case 'expand_as':
         return isArray(args[0]) && args[0].shape ? A.expand(a, args[0].shape, charge) : A.shapeOnly(null, a.dtype);
       case 'repeat': {
         const s = sizes();
-        return s ? A.repeat(a, s, charge) : unknown('repeat() of sizes that are not known');
+        return s && s.every((x) => x === null || x >= 0) ? A.repeat(a, s, charge) : unknown('repeat() of sizes that are not known');
       }
       case 'flip': {
         const ds = (args.length === 1 && isSeq(args[0]!) ? args[0].items : args.length ? args : kw.get('dims') ? [kw.get('dims')!] : []).flatMap((v) => (isSeq(v) ? v.items : [v])).map((v) => A.numberOf(v));
