@@ -891,9 +891,11 @@ function indexPlan(a: ArrayValue, index: Value, charge: Charge): Plan | null {
           start = Math.max(-1, Math.min(start, n - 1));
           stop = Math.max(-1, Math.min(stop, n - 1));
         }
+        // the length first: an axis of a shape-only tensor may hold 10**9 positions
+        const len = Math.max(0, Math.ceil((stop - start) / step));
         const pos: number[] = [];
-        for (let i = start; step > 0 ? i < stop : i > stop; i += step) pos.push(i);
-        axes.push({ src, pos, len: pos.length });
+        if (len <= MAX_ELEMENTS) for (let i = 0; i < len; i++) pos.push(start + i * step);
+        axes.push({ src, pos: len <= MAX_ELEMENTS ? pos : null, len });
       }
       src++;
       continue;
@@ -936,7 +938,7 @@ function indexPlan(a: ArrayValue, index: Value, charge: Charge): Plan | null {
     else shape.push(ax.len);
   }
   const n = size(shape);
-  if (n === null || n > MAX_ELEMENTS || a.shape.some((s) => s === null) || axes.some((ax) => 'advanced' in ax && ax.advanced.length === 0 && size(ax.shape) !== 0)) return { shape, idx: null };
+  if (n === null || n > MAX_ELEMENTS || a.shape.some((s) => s === null) || axes.some((ax) => 'src' in ax && 'pos' in ax && ax.pos === null) || axes.some((ax) => 'advanced' in ax && ax.advanced.length === 0 && size(ax.shape) !== 0)) return { shape, idx: null };
   charge(n);
   const st = strides(a.shape as number[]);
   let base = 0;

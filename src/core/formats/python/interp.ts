@@ -35,6 +35,7 @@ import {
   nextUid,
   type BuiltinFn,
   type CallSite,
+  setItems,
   type ArrayValue,
   type ClassValue,
   type DictValue,
@@ -234,9 +235,9 @@ export class Interp {
     if (++this.steps > this.limits.steps) throw new LimitError(`the reader stopped after ${this.limits.steps} evaluation steps`);
   }
 
-  /** Work on constant tensors: one step per 16 elements. */
+  /** Work on constant tensors: one step per 4 elements (the step budget then bounds them to about 1e7 element operations). */
   readonly charge = (elements: number): void => {
-    this.steps += Math.ceil(elements / 16);
+    this.steps += Math.ceil(elements / 4);
     if (this.steps > this.limits.steps) throw new LimitError(`the reader stopped after ${this.limits.steps} evaluation steps`);
   };
 
@@ -1341,7 +1342,7 @@ export class Interp {
           } else items.push(v);
           star = false;
         }
-        return node.name === 'TupleExpression' ? tuple(items) : node.name === 'SetExpression' ? { k: 'set', items } : list(items);
+        return node.name === 'TupleExpression' ? tuple(items) : node.name === 'SetExpression' ? { k: 'set', items: setItems(items) } : list(items);
       }
       case 'DictionaryExpression': {
         const d = dict();
@@ -1594,7 +1595,7 @@ export class Interp {
       throw e;
     }
     if (isDict) return d;
-    if (node.name === 'SetComprehensionExpression') return { k: 'set', items: out };
+    if (node.name === 'SetComprehensionExpression') return { k: 'set', items: setItems(out) };
     if (node.name === 'ComprehensionExpression') return tuple(out);
     return list(out);
   }
@@ -2472,7 +2473,7 @@ export class Interp {
     const seqConv = (kind: 'list' | 'tuple' | 'set') => this.builtin(kind, (a) => {
       if (!a[0]) return { k: kind, items: [] } as SeqValue;
       const items = this.iterate(a[0], null, null);
-      return items ? ({ k: kind, items } as SeqValue) : unknown(`${kind}() of an unknown value`);
+      return items ? ({ k: kind, items: kind === 'set' ? setItems(items) : items } as SeqValue) : unknown(`${kind}() of an unknown value`);
     });
     B.set('__conv_list', seqConv('list'));
     B.set('__conv_tuple', seqConv('tuple'));

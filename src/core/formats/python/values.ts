@@ -377,6 +377,18 @@ export function keyOf(v: Value): string {
   }
 }
 
+/** The items of a Python set: equal hashable items once, in first-seen order (others kept as they are). */
+export function setItems(items: Value[]): Value[] {
+  const seen = new Set<string>();
+  return items.filter((v) => {
+    const k = keyOf(v);
+    if (k.startsWith('?')) return true;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 export function isUnknown(v: Value): v is UnknownValue {
   return v.k === 'unknown';
 }
