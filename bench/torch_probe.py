@@ -2,7 +2,10 @@
 Gradient probe with real PyTorch: the receptive field of the centre unit of named
 modules of a torchvision model (float64, weights 1/fan-in, max pools swapped for
 average pools of the same window, so no edge path underflows or is masked).
-usage: python3 bench/torch_probe.py resnet50 layer3,layer4 [input size, default 1024]
+usage: python3 bench/torch_probe.py resnet50 layer3,layer4 [input size, default 1024] [nogates]
+With `nogates`, squeeze-and-excitation gates (torchvision.ops.SqueezeExcitation) pass their
+input through: what is left is the local field, which the reader reports as size/jump/start
+(a gate adds global context, design note 16), as on RegNet-Y or EfficientNet.
 """
 import sys, torch, torch.nn as nn, torchvision
 torch.set_grad_enabled(True)
@@ -13,6 +16,11 @@ if m is None:
     for mod in [torchvision.models.video, torchvision.models.segmentation]:
         if hasattr(mod, name): m = getattr(mod, name)(weights=None)
 m.eval()
+if len(sys.argv) > 4 and sys.argv[4] == 'nogates':
+    import torchvision.ops
+    for mod in m.modules():
+        if isinstance(mod, torchvision.ops.SqueezeExcitation):
+            mod.forward = lambda x: x
 def swap(mod):
     for k, c in mod.named_children():
         if isinstance(c, nn.MaxPool2d):

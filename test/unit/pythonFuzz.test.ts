@@ -87,6 +87,7 @@ describe('python reader fuzzing', function () {
     ['deep nesting', `import torch\nx = ${'('.repeat(3000)}1${')'.repeat(3000)}\n`],
     ['deep list nesting', `import torch\nx = ${'['.repeat(3000)}${']'.repeat(3000)}\n`],
     ['a long forward', `import torch.nn as nn\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.r = nn.ReLU()\n    def forward(self, x):\n        for _ in range(100000):\n            x = self.r(x)\n        return x\n`],
+    ['a huge constant tensor', 'import torch\nimport torch.nn as nn\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        t = torch.arange(10 ** 12) * 2.5\n        w = torch.ones(60000) \n        for _ in range(100000):\n            w = torch.cumsum(w, 0) / 3\n        self.k = int(t[3])\n    def forward(self, x):\n        return x\n'],
     ['an import cycle', 'from . import model\nimport torch\n'],
     ['nested unknown conditions', `import os\nimport torch.nn as nn\nF = os.environ.get('F')\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.c = nn.Conv2d(3, 3, 3)\n${Array.from({ length: 25 }, (_, i) => `${'    '.repeat(i + 2)}if F == '${i}':\n${'    '.repeat(i + 3)}self.c${i} = nn.Conv2d(3, 3, ${i + 1})`).join('\n')}\n    def forward(self, x):\n        return self.c(x)\n`],
   ];
@@ -103,6 +104,27 @@ describe('python reader fuzzing', function () {
     const rest = r.findings.filter((f) => /more branches of unknown conditions were not explored/.test(f.message));
     assert.equal(rest.length, 1);
     assert.match(rest[0]!.message, /^A: 52 more branches/);
+  });
+
+  it('constant tensor arithmetic: random chains of torch ops on random (also huge) sizes end within bounds', () => {
+    const size = fc.oneof(fc.constantFrom('0', '1', '3', '7', '10 ** 9', '2 ** 40', '65536', '70000', '-1', 'n'), fc.nat({ max: 300 }).map(String));
+    const op = fc.oneof(
+      fc.constantFrom('t = t * 27.89 + 48', 't = torch.log(t / 3) / math.log(2.09)', 't = torch.round(t)', 't = torch.diff(t)', 't = t.int()', 't = torch.cumsum(t, 0)',
+        't = torch.cat([t, t])', 't = t.reshape(-1, 1) - t.reshape(1, -1)', 't = t.flatten()', 't = torch.unique(t)', 't = t[::2]', 't = t[None, :, None]', 't = t.sum(0)',
+        't = t.permute(1, 0)', 't = t.expand(3, -1)', 't = torch.stack([t, t])', 't[0] += 1', 't = t.tolist()', 't = torch.tensor(t)', 'n = len(t)', 't = t.max()', 't = t // 0',
+        't = t ** -1', 't = torch.meshgrid(t, t)', 't = t.repeat(2, 2)', 'for r in t:\n    t = r', 'while t.numel() < 10 ** 8:\n    t = torch.cat([t, t])'),
+      size.map((n) => `t = torch.arange(${n})`),
+      fc.tuple(size, size).map(([a, b]) => `t = torch.zeros(${a}, ${b})`),
+      size.map((n) => `t = torch.linspace(0, 1, ${n})`),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 12 }), (ops) => {
+        const body = ops.map((o) => o.split('\n').map((l) => `        ${l}`).join('\n')).join('\n');
+        const text = `import math\nimport torch\nimport torch.nn as nn\nclass A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        n = 5\n        t = torch.arange(4)\n${body}\n        self.c = nn.Conv2d(3, 3, 3)\n    def forward(self, x):\n        return self.c(x)\n`;
+        check(join(FIX, 'pkg', 'hostile.py'), text, 20000);
+      }),
+      { seed: SEED, numRuns: 80 },
+    );
   });
 
   for (const [what, text] of hostile) {

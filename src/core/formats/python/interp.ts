@@ -36,6 +36,8 @@ import {
   nextUid,
   type BuiltinFn,
   type CallSite,
+  setItems,
+  type ArrayValue,
   type ClassValue,
   type DictValue,
   type FuncValue,
@@ -44,8 +46,10 @@ import {
   type ParamSpec,
   type PyModuleValue,
   type SeqValue,
+  type TensorValue,
   type Value,
 } from './values';
+import { arrayBinary, arrayUnary, getIndex, isFloat, numberOf, rows, setIndex } from './arrays';
 import type { Tracer } from './trace';
 
 import type { FileAccess } from '../reader';
@@ -110,7 +114,16 @@ export interface Hooks {
   iterNative?: (obj: ObjectValue) => Value[] | null;
   /** index a native object */
   indexNative?: (obj: ObjectValue, index: Value) => Value | undefined;
+  /** attribute of a constant tensor (arrays.ts) */
+  arrayAttr?: (a: ArrayValue, name: string, site: CallSite) => Value;
+  /** index of a traced tensor; null: not understood */
+  indexTensor?: (t: TensorValue, index: Value, site: CallSite) => Value | null;
+  /** construction of a native class that is not a module (nn.Parameter gives its tensor); null: not handled */
+  construct?: (cls: ClassValue, args: Value[], kwargs: Map<string, Value>, site: CallSite) => Value | null;
 }
+
+/** operators that keep their Python meaning on tensors */
+const COMPARISONS_PY = new Set(['in', 'not in', 'is', 'is not']);
 
 const COMPARISONS = new Set(['<', '>', '<=', '>=', '==', '!=', 'in', 'not in', 'is', 'is not']);
 
@@ -222,6 +235,12 @@ export class Interp {
   tick(): void {
     if (++this.steps > this.limits.steps) throw new LimitError(`the reader stopped after ${this.limits.steps} evaluation steps`);
   }
+
+  /** Work on constant tensors: one step per 4 elements (the step budget then bounds them to about 1e7 element operations). */
+  readonly charge = (elements: number): void => {
+    this.steps += Math.ceil(elements / 4);
+    if (this.steps > this.limits.steps) throw new LimitError(`the reader stopped after ${this.limits.steps} evaluation steps`);
+  };
 
   // ----- modules -----
 
@@ -808,6 +827,10 @@ export class Interp {
   }
 
   setItem(obj: Value, index: Value, value: Value, node: SyntaxNode, ctx: ModuleContext): void {
+    if (obj.k === 'array') {
+      setIndex(obj, index, value, this.charge);
+      return;
+    }
     if (obj.k === 'dict') {
       obj.map.set(keyOf(index), [index, value]);
       return;
@@ -1344,7 +1367,7 @@ export class Interp {
           } else items.push(v);
           star = false;
         }
-        return node.name === 'TupleExpression' ? tuple(items) : node.name === 'SetExpression' ? { k: 'set', items } : list(items);
+        return node.name === 'TupleExpression' ? tuple(items) : node.name === 'SetExpression' ? { k: 'set', items: setItems(items) } : list(items);
       }
       case 'DictionaryExpression': {
         const d = dict();
@@ -1388,6 +1411,10 @@ export class Interp {
           if (o === '~') return int(~n);
         }
         if (v.k === 'tensor') return v;
+        if (v.k === 'array') {
+          if (o === '+') return v;
+          return arrayUnary(o === '-' ? 'neg' : v.dtype === 'bool' ? 'logical_not' : 'bitwise_not', v, this.charge);
+        }
         return unknown(`${o} of ${typeName(v)}`);
       }
       case 'BinaryExpression':
@@ -1593,7 +1620,7 @@ export class Interp {
       throw e;
     }
     if (isDict) return d;
-    if (node.name === 'SetComprehensionExpression') return { k: 'set', items: out };
+    if (node.name === 'SetComprehensionExpression') return { k: 'set', items: setItems(out) };
     if (node.name === 'ComprehensionExpression') return tuple(out);
     return list(out);
   }
@@ -1644,6 +1671,10 @@ export class Interp {
     if (a.k === 'tensor' || b.k === 'tensor') {
       if (op === 'is' || op === 'is not') return bool((a === b) === (op === 'is'));
       const r = this.hooks.tensorBinary?.(op, a, b, site);
+      if (r) return r;
+    }
+    if ((a.k === 'array' || b.k === 'array') && !COMPARISONS_PY.has(op)) {
+      const r = arrayBinary(op, a, b, this.charge);
       if (r) return r;
     }
     switch (op) {
@@ -1834,6 +1865,8 @@ export class Interp {
       }
       case 'str':
         return [...v.v].map((c) => str(c));
+      case 'array':
+        return rows(v, this.charge);
       case 'object': {
         const n = this.hooks.iterNative?.(v);
         if (n) return n;
@@ -1902,7 +1935,10 @@ export class Interp {
       if (gi && gi.k === 'func') return this.call({ k: 'bound', fn: gi, self: obj }, [index], new Map(), { node, module: ctx });
     }
     if (obj.k === 'class') return obj; // typing generics: List[int]
+    if (obj.k === 'array') return getIndex(obj, index, this.charge);
     if (obj.k === 'tensor') {
+      const r = this.hooks.indexTensor?.(obj, index, { node, module: ctx });
+      if (r) return r;
       return this.hooks.opaqueCall?.('indexing', [obj], new Map(), { node, module: ctx }) ?? unknown('tensor indexing');
     }
     return unknown(`indexing a ${typeName(obj)}`);
@@ -2128,6 +2164,10 @@ export class Interp {
   }
 
   instantiate(cls: ClassValue, args: Value[], kwargs: Map<string, Value>, site: CallSite): Value {
+    if (cls.native && !cls.lib) {
+      const made = this.hooks.construct?.(cls, args, kwargs, site);
+      if (made) return made;
+    }
     if (cls.native?.startsWith('py:')) {
       const conv = this.builtins.vars.get(`__conv_${cls.native.slice(3)}`);
       if (conv && conv.k === 'builtin') return conv.fn(args, kwargs, site);
@@ -2225,6 +2265,8 @@ export class Interp {
         return this.moduleAttr(obj, name, site.node, site.module);
       case 'tensor':
         return this.hooks.tensorAttr?.(obj, name, site) ?? unknown(`tensor.${name}`);
+      case 'array':
+        return this.hooks.arrayAttr?.(obj, name, site) ?? unknown(`tensor.${name}`);
       case 'unknown':
       case 'none': {
         const byName = this.hooks.classByName?.(name) ?? this.hooks.valueByName?.(name);
@@ -2435,6 +2477,10 @@ export class Interp {
       if (!v) return int(0);
       if (v.k === 'num') return int(Math.trunc(v.v));
       if (v.k === 'bool') return int(v.v ? 1 : 0);
+      if (v.k === 'array') {
+        const n = numberOf(v);
+        return n === null ? unknown('int() of a tensor whose value is not known') : int(Math.trunc(n));
+      }
       if (v.k === 'str' && /^\s*[-+]?\d+\s*$/.test(v.v)) return int(Number(v.v));
       return unknown('int() of an unknown value');
     }));
@@ -2442,6 +2488,10 @@ export class Interp {
       const v = a[0];
       if (!v) return num(0, false);
       if (v.k === 'num') return num(v.v, false);
+      if (v.k === 'array') {
+        const n = numberOf(v);
+        return n === null ? unknown('float() of a tensor whose value is not known') : num(n, false);
+      }
       if (v.k === 'str' && !Number.isNaN(Number(v.v))) return num(Number(v.v), false);
       if (v.k === 'str' && /^[-+]?inf/.test(v.v)) return num(v.v.startsWith('-') ? -Infinity : Infinity, false);
       return unknown('float() of an unknown value');
@@ -2457,7 +2507,7 @@ export class Interp {
     const seqConv = (kind: 'list' | 'tuple' | 'set') => this.builtin(kind, (a) => {
       if (!a[0]) return { k: kind, items: [] } as SeqValue;
       const items = this.iterate(a[0], null, null);
-      return items ? ({ k: kind, items } as SeqValue) : unknown(`${kind}() of an unknown value`);
+      return items ? ({ k: kind, items: kind === 'set' ? setItems(items) : items } as SeqValue) : unknown(`${kind}() of an unknown value`);
     });
     B.set('__conv_list', seqConv('list'));
     B.set('__conv_tuple', seqConv('tuple'));
@@ -2478,7 +2528,7 @@ export class Interp {
     }));
     B.set('__conv_type', this.builtin('type', (a) => (a[0]?.k === 'object' ? a[0].cls : unknown('type()'))));
     def('range', (a) => {
-      const ns = a.map((v) => (v.k === 'num' ? v.v : v.k === 'bool' ? (v.v ? 1 : 0) : null));
+      const ns = a.map((v) => (v.k === 'num' ? v.v : v.k === 'bool' ? (v.v ? 1 : 0) : v.k === 'array' && !isFloat(v.dtype) ? numberOf(v) : null));
       if (ns.some((n) => n === null) || ns.length === 0) return unknown('range() of unknown bounds');
       const [start, stop, step] = ns.length === 1 ? [0, ns[0]!, 1] : [ns[0]!, ns[1]!, ns[2] ?? 1];
       if (step === 0) return unknown('range() with step 0');
@@ -2495,6 +2545,7 @@ export class Interp {
       if (isSeq(v)) return int(v.items.length);
       if (v.k === 'str') return int(v.v.length);
       if (v.k === 'dict') return int(v.map.size);
+      if (v.k === 'array') return v.shape && v.shape.length > 0 && v.shape[0] !== null ? int(v.shape[0]) : unknown(v.shape?.length === 0 ? 'len() of a 0-d tensor' : 'len() of a tensor of unknown size');
       if (v.k === 'object' && v.modules) {
         const items = this.hooks.iterNative?.(v);
         if (items) return int(items.length);
@@ -2657,7 +2708,7 @@ export class Interp {
     }
     if (c.name === 'object' && !c.native) return true;
     if (v.k === 'unknown') return null;
-    if (v.k === 'tensor') return c.native === 'Tensor' ? true : false;
+    if (v.k === 'tensor' || v.k === 'array') return c.native === 'Tensor';
     if (v.k === 'object') return isSubclass(v.cls, c) ? true : v.cls.unknownBase ? null : false;
     if (c.module === null && !c.native) return false;
     return false;

@@ -8,6 +8,8 @@ import type { LayerOp, Padding, PadMode, PadModeSlot, SourceRange, Window } from
 import { Interp } from './interp';
 import { TORCH_LAYERS, TORCH_POINTWISE, FUNCTIONAL_POINTWISE, type TorchLayerDef } from './torchTable';
 import { TraceLimit, type Tracer } from './trace';
+import { ARRAY_FUNCTIONS, TorchArrays } from './torchArrays';
+import { DTYPES, shapeOnly } from './arrays';
 import {
   bool,
   dict,
@@ -144,6 +146,9 @@ export function installTorch(interp: Interp, state: TorchState): void {
   Tensor.lib = undefined;
   const Parameter = cls('Parameter', 'Parameter');
   Parameter.lib = undefined;
+  const arrays = new TorchArrays(interp);
+  interp.hooks.arrayAttr = (a, name) => arrays.attr(a, name);
+  interp.hooks.construct = (c, args, kwargs, site) => (c === Parameter || c === Tensor ? arrays.construct(c.native!, args, kwargs, site) : null);
 
   // ----- construction -----
   interp.hooks.nativeInit = (obj, c, args, kwargs, site) => {
@@ -647,6 +652,8 @@ export function installTorch(interp: Interp, state: TorchState): void {
       return unknown(`calling nn.${type}`);
     }
     const x = args[0] ?? kwargs.get('input');
+    // a layer applied to a constant tensor (Swin V2's position-bias MLP on its coordinate table): still no pixels
+    if (x && x.k === 'array') return shapeOnly(null);
     if (!x || x.k !== 'tensor') return unknown(`${type} applied to ${x ? (isUnknown(x) ? x.why : x.k) : 'nothing'}`);
     const layerPath = path ?? t.opId(type.toLowerCase());
     const base = state.called.has(obj) ? layerPath : layerPath;
@@ -711,10 +718,34 @@ export function installTorch(interp: Interp, state: TorchState): void {
     const tb = b.k === 'tensor' ? b : null;
     if (ta && tb) {
       const kind = op === '+' || op === '-' ? 'add' : op === '*' || op === '/' ? 'mul' : op === '@' ? 'matmul' : null;
-      if (kind === 'matmul' || kind === null) return opaque(`the ${op} operator`, [ta, tb], site);
+      if (kind === 'matmul') return matmul(`the ${op} operator`, a, b, site);
+      if (kind === null) return opaque(`the ${op} operator`, [ta, tb], site);
       return emit(interp.tracer.opId(kind), { op: kind, align: 'exact' }, [ta, tb], { type: op, origin: interp.rangeOf(site.node, site.module) }, { spatial: ta.spatial || tb.spatial, layout: ta.spatial ? ta.layout : tb.layout });
     }
+    if (op === '@' && (ta || tb)) return matmul(`the ${op} operator`, a, b, site);
     return ta ?? tb;
+  };
+
+  /**
+   * A matrix product: of two token tensors (attention's q @ k^T, attn @ v) it
+   * depends on both (a mul: every unit of a flat tensor already sees every
+   * pixel); with a pixel-free operand (a weight) on flat tokens it is the
+   * tokens themselves, on a channels-last map a per-position linear map.
+   */
+  const matmul = (what: string, a: Value, b: Value, site: CallSite): Value => {
+    const t = tracer()!;
+    const ta = a.k === 'tensor' ? a : null;
+    const tb = b.k === 'tensor' ? b : null;
+    if (ta && tb) {
+      if (!ta.spatial && !tb.spatial) return emit(t.opId('matmul'), { op: 'mul', align: 'exact' }, [ta, tb], { type: 'matmul', origin: siteRange(site) }, { spatial: false, layout: 'flat' });
+      return opaque(what, [ta, tb], site);
+    }
+    const x = ta ?? tb!;
+    const other = ta ? b : a;
+    if (other.k !== 'array' && other.k !== 'unknown') return opaque(what, [x], site);
+    if (!x.spatial) return x;
+    if (ta && x.layout === 'nhwc') return emit(t.opId('matmul'), { op: 'pointwise', kind: 'matmul over channels' }, [x], { type: 'matmul', origin: siteRange(site) });
+    return opaque(what, [x], site);
   };
 
   const opaque = (what: string, tensors: TensorValue[], site: CallSite): TensorValue => {
@@ -722,6 +753,121 @@ export function installTorch(interp: Interp, state: TorchState): void {
     const id = t.opId(what.replace(/[^A-Za-z0-9_.]/g, '_').replace(/^_+|_+$/g, '').slice(0, 40) || 'op');
     interp.report(site.node, site.module, `${what} is not known to the reader; its result is shown as the identity of its first input`, id);
     return t.add(id, { op: 'unknown', reason: what }, tensors.map((x) => x.node), { type: what, origin: interp.rangeOf(site.node, site.module) }, tensors[0]?.spatial ?? true, tensors[0]?.layout ?? 'nchw');
+  };
+
+  /**
+   * Basic indexing of a traced tensor. On flat tensors (tokens after a
+   * flatten or a view) it is the identity: every unit of a flat tensor
+   * already sees every pixel (ViT's `x[:, 0]`, attention's `qkv[0]`). On a map,
+   * slices of the batch and channel axes keep it (one channel in the all-ones
+   * model); a slice of a spatial axis is a crop (`a:b`, `a:-k`, `a:`) and, with
+   * a step, a 1x1 window of that stride (`x[..., 1::2, ::2, :]`). Anything
+   * else is not understood (null: an opaque op with a finding).
+   */
+  /**
+   * torch.roll along spatial axes: a circular shift, i.e. circular padding by
+   * the shift on one side and a crop of as much on the other (out[i] reads
+   * x[(i - k) mod n]); reads that wrap count at their unwrapped position, as
+   * circular padding does. Rolls along the batch or channel axes keep the map.
+   */
+  const roll = (x: TensorValue, shiftsV: Value | undefined, dimsV: Value | undefined, site: CallSite): Value => {
+    const t = tracer()!;
+    const r = rank();
+    const shifts = shiftsV ? (isSeq(shiftsV) ? shiftsV.items : [shiftsV]).map(numOf) : [];
+    const dims = dimsV && dimsV.k !== 'none' ? (isSeq(dimsV) ? dimsV.items : [dimsV]).map(numOf) : null;
+    if (!x.spatial) return x;
+    if (!dims || shifts.length !== dims.length || shifts.some((v) => v === null || !Number.isInteger(v)) || dims.some((d) => d === null)) return opaque('torch.roll() by shifts or over axes that are not known, or of the flattened tensor', [x], site);
+    const before = new Array<number>(r).fill(0);
+    const after = new Array<number>(r).fill(0);
+    let any = false;
+    for (let i = 0; i < dims.length; i++) {
+      const role = axisRole(x, r, dims[i]!);
+      if (role === null) return opaque('torch.roll() over a missing axis', [x], site);
+      if (typeof role !== 'number' || shifts[i] === 0) continue;
+      const k = shifts[i]!;
+      if (k > 0) before[role] += k;
+      else after[role] += -k;
+      any = true;
+    }
+    if (!any) return x;
+    const origin = siteRange(site);
+    const padded = emit(t.opId('roll'), padOp({ before, after }, 'circular', r), [x], { type: 'roll', origin });
+    return emit(t.opId('roll'), { op: 'crop', offset: after.slice(), size: before.map((b) => ({ trimEnd: b })) }, [padded], { type: 'roll', origin });
+  };
+
+  /** strided slices of one map (`x[..., 1::2, ::2, :]`) by their node: a cat of all of them along channels is a space-to-depth */
+  const slices = new WeakMap<TensorValue, { src: TensorValue; offset: number[]; stride: number[]; nodes: string[] }>();
+
+  /** The space-to-depth a channel cat of every phase of one map's strided slices is (YOLOv5's Focus, Swin's patch merging), or null. */
+  const spaceToDepthOf = (ts: TensorValue[]): { src: TensorValue; block: number[]; nodes: string[] } | null => {
+    const ss = ts.map((x) => slices.get(x));
+    if (ss.some((x) => !x)) return null;
+    const first = ss[0]!;
+    if (ss.some((x) => x!.src.node !== first.src.node || x!.stride.join() !== first.stride.join())) return null;
+    const phases = new Set(ss.map((x) => x!.offset.join()));
+    const count = first.stride.reduce((p, s) => p * s, 1);
+    if (phases.size !== ts.length || ts.length !== count) return null;
+    return { src: first.src, block: first.stride, nodes: ss.flatMap((x) => x!.nodes) };
+  };
+
+  interp.hooks.indexTensor = (x, index, site) => {
+    const items = index.k === 'tuple' ? index.items : [index];
+    if (!items.every((i) => i.k === 'num' || i.k === 'bool' || i.k === 'slice' || i.k === 'none' || i.k === 'ellipsis')) return null;
+    if (!x.spatial) return x;
+    const r = rank();
+    const lead = x.layout === 'nhwc' ? 2 : (x.lead ?? 2);
+    const n = r + lead;
+    if (items.some((i) => i.k === 'none') || items.filter((i) => i.k === 'ellipsis').length > 1) return null;
+    const used = items.filter((i) => i.k !== 'ellipsis').length;
+    if (used > n) return null;
+    const all: Value = { k: 'slice', start: NONE, stop: NONE, step: NONE };
+    const full: Value[] = [];
+    for (const it of items) {
+      if (it.k === 'ellipsis') for (let k = 0; k < n - used; k++) full.push(all);
+      else full.push(it);
+    }
+    while (full.length < n) full.push(all);
+    const offset = new Array<number>(r).fill(0);
+    const size: Array<number | { trimEnd: number }> = new Array(r).fill(null).map(() => ({ trimEnd: 0 }));
+    const stride = new Array<number>(r).fill(1);
+    for (let a = 0; a < n; a++) {
+      const e = full[a]!;
+      const role = axisRole(x, r, a);
+      if (typeof role !== 'number') {
+        if (e.k !== 'slice') return null;
+        continue;
+      }
+      if (e.k !== 'slice') return null;
+      const step = e.step.k === 'none' ? 1 : numOf(e.step);
+      const start = e.start.k === 'none' ? 0 : numOf(e.start);
+      if (step === null || start === null || !Number.isInteger(step) || step < 1 || !Number.isInteger(start) || start < 0) return null;
+      offset[role] = start;
+      stride[role] = step;
+      const stop = e.stop;
+      if (stop.k === 'none' || (stop.k === 'dim' && stop.tensor === x.node && stop.axis === a)) size[role] = { trimEnd: 0 };
+      else {
+        const b = numOf(stop);
+        if (b === null || !Number.isInteger(b)) return null;
+        if (b < 0) size[role] = { trimEnd: -b };
+        else if (b > start) size[role] = b - start;
+        else return null;
+      }
+    }
+    const t = tracer()!;
+    let out = x;
+    const origin = siteRange(site);
+    const made: string[] = [];
+    if (offset.some((o) => o > 0) || size.some((z) => typeof z === 'number' || z.trimEnd > 0)) {
+      out = emit(t.opId('slice'), { op: 'crop', offset, size }, [out], { type: 'slice', origin });
+      made.push(out.node);
+    }
+    if (stride.some((st) => st > 1)) {
+      const ones = new Array<number>(r).fill(1);
+      out = emit(t.opId('slice'), { op: 'pool', pool: 'avg', sliding: { kernel: ones, stride, dilation: ones.slice(), padding: { kind: 'explicit', before: new Array<number>(r).fill(0), after: new Array<number>(r).fill(0) }, padMode: 'zeros', ceil: false } }, [out], { type: 'strided slice', origin });
+      made.push(out.node);
+      if (size.every((z) => typeof z !== 'number' && z.trimEnd === 0) && offset.every((o, i) => o < stride[i]!)) slices.set(out, { src: x, offset, stride, nodes: made });
+    }
+    return out === x ? { ...x } : out;
   };
 
   interp.hooks.opaqueCall = (what, args, _kwargs, site) => {
@@ -737,7 +883,16 @@ export function installTorch(interp: Interp, state: TorchState): void {
   const siteRange = (site: CallSite) => interp.rangeOf(site.node, site.module);
 
   /** A functional op on a tensor: F.max_pool2d(x, 3, 2, 1) and friends. */
+  const hasTraced = (args: Value[], kwargs: Map<string, Value>): boolean => {
+    const traced = (v: Value): boolean => v.k === 'tensor' || (isSeq(v) && v.items.some((x) => x.k === 'tensor'));
+    return args.some(traced) || [...kwargs.values()].some(traced);
+  };
+
   const functional = (name: string, args: Value[], kwargs: Map<string, Value>, site: CallSite): Value => {
+    if (!hasTraced(args, kwargs)) {
+      const r = arrays.fn(name, args, kwargs);
+      if (r) return r;
+    }
     const t = tracer();
     const x = args[0] ?? kwargs.get('input');
     if (!t || !x || x.k !== 'tensor') {
@@ -818,11 +973,13 @@ export function installTorch(interp: Interp, state: TorchState): void {
         const pm: PadMode = mode === 'reflect' ? 'reflect' : mode === 'replicate' ? 'replicate' : mode === 'circular' ? 'circular' : 'zeros';
         const id = tr.opId('pad');
         if (!pads) {
-          interp.report(site.node, site.module, 'F.pad: the padding is not known before running; shown as the identity', id);
+          interp.report(site.node, site.module, 'F.pad: the padding is not known before running (it is computed from values such as x.shape, which depend on the input size); shown as the identity, which is exact where the padding is 0', id);
           return tr.add(id, { op: 'unknown', reason: 'pad not known' }, [(x as TensorValue).node], info('pad'), (x as TensorValue).spatial, (x as TensorValue).layout);
         }
         return tr.add(id, padOp(pads, pm, r), [(x as TensorValue).node], info('pad'), (x as TensorValue).spatial, (x as TensorValue).layout);
       }
+      case 'roll':
+        return roll(x as TensorValue, argOr(1, 'shifts'), argOr(2, 'dims'), site);
       case 'pixel_shuffle':
       case 'pixel_unshuffle': {
         const f = perAxis(argOr(1, base === 'pixel_shuffle' ? 'upscale_factor' : 'downscale_factor'), r);
@@ -849,7 +1006,10 @@ export function installTorch(interp: Interp, state: TorchState): void {
         if (!t) return unknown(`${base}() outside forward`);
         const ts = (items ?? []).filter((v): v is TensorValue => v.k === 'tensor');
         if (!items || ts.length === 0) return unknown(`${base}() of values that are not tensors`);
-        if (ts.length < items.length) interp.report(site.node, site.module, `${base}() of ${items.length} values of which ${items.length - ts.length} are not known tensors; they are left out`);
+        // constant tensors (a class token, an nn.Parameter) carry no pixels: joined along a token or channel axis they add no path, coverage or field
+        const consts = items.filter((v) => v.k === 'array').length;
+        const others = items.length - ts.length - consts;
+        if (others > 0) interp.report(site.node, site.module, `${base}() of ${items.length} values of which ${others} are not known tensors; they are left out`);
         const dimV = argOr(1, 'dim') ?? argOr(1, 'axis');
         const dim = numOf(dimV) ?? 0;
         const role = axisRole(ts[0]!, r, dim);
@@ -860,6 +1020,11 @@ export function installTorch(interp: Interp, state: TorchState): void {
           return tr.add(id, { op: 'unknown', reason: 'spatial concat' }, ts.map((x) => x.node), info(base), ts[0]!.spatial, ts[0]!.layout);
         }
         if (ts.length === 1) return ts[0]!;
+        const s2d = base !== 'stack' && ts.every((x) => x.spatial) ? spaceToDepthOf(ts) : null;
+        if (s2d) {
+          for (const id of [...s2d.nodes].reverse()) tr.detach(id);
+          return emit(tr.opId('space_to_depth'), { op: 'spaceToDepth', block: s2d.block, layout: 'clean' }, [s2d.src], info(base));
+        }
         return emit(tr.opId(base === 'stack' ? 'stack' : 'cat'), { op: 'concat', align: 'exact' }, ts, info(base), { spatial: ts.some((x) => x.spatial), layout: ts.find((x) => x.spatial)?.layout ?? 'flat' });
       }
       case 'add':
@@ -903,6 +1068,9 @@ export function installTorch(interp: Interp, state: TorchState): void {
       case 'expand_as':
       case 'broadcast_to':
         return x!;
+      case 'matmul':
+      case 'bmm':
+        return args[1] ? matmul(`${base}()`, x!, args[1], site) : opaque(`${base}()`, tensorArgs(args), site);
       case 'scaled_dot_product_attention': {
         const xt = x as TensorValue;
         if (!xt.spatial) return emit(tr.opId('attention'), { op: 'pointwise', kind: 'attention' }, [xt], info('attention'));
@@ -1082,9 +1250,11 @@ export function installTorch(interp: Interp, state: TorchState): void {
           }
           return out;
         });
+      case 'roll':
+        return m((a, kw, site) => roll(x, a[0] ?? kw.get('shifts'), a[1] ?? kw.get('dims'), site));
       case 'matmul':
       case 'bmm':
-        return m((a, _kw, site) => opaque(`tensor.${name}()`, [x, ...tensorArgs(a)], site));
+        return m((a, _kw, site) => (a[0] ? matmul(`tensor.${name}()`, x, a[0], site) : opaque(`tensor.${name}()`, [x], site)));
       case 'masked_fill':
       case 'fill_':
       case 'zero_':
@@ -1144,7 +1314,7 @@ export function installTorch(interp: Interp, state: TorchState): void {
     for (const [k, v] of classes) attrs.set(k, v);
     attrs.set('Parameter', Parameter);
     attrs.set('functional', interp.loadModule('torch.nn.functional', null, null));
-    attrs.set('init', { k: 'pymodule', name: 'torch.nn.init', ctx: null, attrs: new Map(), opaque: true });
+    attrs.set('init', interp.loadModule('torch.nn.init', null, null));
     attrs.set('modules', { k: 'pymodule', name: 'torch.nn.modules', ctx: null, attrs: new Map([...classes]) });
     attrs.set('utils', { k: 'pymodule', name: 'torch.nn.utils', ctx: null, attrs: new Map(), opaque: true });
     return { k: 'pymodule', name: 'torch.nn', ctx: null, attrs };
@@ -1156,18 +1326,18 @@ export function installTorch(interp: Interp, state: TorchState): void {
     attrs.set('nn', interp.loadModule('torch.nn', null, null));
     attrs.set('Tensor', Tensor);
     attrs.set('Size', B('torch.Size', (a) => (a[0] ? (interp.iterate(a[0], null, null) ? tuple(interp.iterate(a[0], null, null)!) : unknown('Size')) : tuple([]))));
-    for (const n of ['cat', 'concat', 'concatenate', 'stack', 'add', 'sub', 'mul', 'div', 'multiply', 'true_divide', 'flatten', 'mean', 'sum', 'amax', 'amin', 'max', 'min', 'std', 'var', 'norm', 'logsumexp', 'split', 'chunk', 'tensor_split', 'unbind', 'transpose', 'swapaxes', 'permute', 'reshape', 'squeeze', 'unsqueeze', 'broadcast_to', 'sigmoid', 'relu', 'tanh', 'softmax', 'log_softmax', 'exp', 'log', 'sqrt', 'abs', 'clamp', 'clip', 'pow', 'pixel_shuffle', 'pixel_unshuffle', 'channel_shuffle', 'erf', 'neg', 'square', 'sin', 'cos', 'matmul', 'bmm', 'einsum', 'where', 'masked_fill']) {
+    for (const n of [...ARRAY_FUNCTIONS, 'cat', 'concat', 'concatenate', 'stack', 'add', 'sub', 'mul', 'div', 'multiply', 'true_divide', 'flatten', 'mean', 'sum', 'amax', 'amin', 'max', 'min', 'std', 'var', 'norm', 'logsumexp', 'split', 'chunk', 'tensor_split', 'unbind', 'transpose', 'swapaxes', 'permute', 'reshape', 'squeeze', 'unsqueeze', 'broadcast_to', 'sigmoid', 'relu', 'tanh', 'softmax', 'log_softmax', 'exp', 'log', 'sqrt', 'abs', 'clamp', 'clip', 'pow', 'pixel_shuffle', 'pixel_unshuffle', 'channel_shuffle', 'erf', 'neg', 'square', 'sin', 'cos', 'matmul', 'bmm', 'einsum', 'where', 'masked_fill', 'roll']) {
       attrs.set(n, B(`torch.${n}`, (a, kw, site) => functional(n, a, kw, site)));
     }
+    for (const n of Object.keys(DTYPES)) attrs.set(n.slice(6), str(n));
     const example = (name: string) =>
-      B(`torch.${name}`, (a, _kw, site) => {
+      B(`torch.${name}`, (a, kw, site) => {
         const dims = a.length === 1 && isSeq(a[0]!) ? (a[0] as { items: Value[] }).items : a;
         const ns = dims.map(numOf);
-        if (ns.length >= 3 && ns.every((x) => x !== null)) {
+        if (ns.length >= 3 && ns.every((x) => x !== null) && !hasTraced(a, new Map())) {
           state.exampleInputs.push({ shape: (ns as number[]).slice(2), range: interp.rangeOf(site.node, site.module) });
-          return unknown(`an example tensor of shape ${ns.join('x')}`);
         }
-        return unknown(`torch.${name}()`);
+        return arrays.creation(name, a, kw);
       });
     for (const n of ['randn', 'rand', 'zeros', 'ones', 'empty', 'randint', 'full']) attrs.set(n, example(n));
     const jit = new Map<string, Value>();
@@ -1178,7 +1348,7 @@ export function installTorch(interp: Interp, state: TorchState): void {
     attrs.set('jit', { k: 'pymodule', name: 'torch.jit', ctx: null, attrs: jit });
     attrs.set('_assert', B('torch._assert', () => NONE));
     attrs.set('no_grad', B('torch.no_grad', () => unknown('no_grad')));
-    attrs.set('is_tensor', B('torch.is_tensor', (a) => bool(a[0]?.k === 'tensor')));
+    attrs.set('is_tensor', B('torch.is_tensor', (a) => bool(a[0]?.k === 'tensor' || a[0]?.k === 'array')));
     attrs.set('fx', { k: 'pymodule', name: 'torch.fx', ctx: null, attrs: new Map([['wrap', B('torch.fx.wrap', (a) => a[0] ?? NONE)]]) });
     return m;
   };
@@ -1187,7 +1357,7 @@ export function installTorch(interp: Interp, state: TorchState): void {
   interp.builtinModules.set('torch.nn', nnModule);
   interp.builtinModules.set('torch.nn.functional', fModule);
   interp.builtinModules.set('torch.nn.modules', () => ({ k: 'pymodule', name: 'torch.nn.modules', ctx: null, attrs: new Map([...classes]) }));
-  interp.builtinModules.set('torch.nn.init', () => ({ k: 'pymodule', name: 'torch.nn.init', ctx: null, attrs: new Map(), opaque: true }));
+  interp.builtinModules.set('torch.nn.init', () => ({ k: 'pymodule', name: 'torch.nn.init', ctx: null, attrs: arrays.initModule() }));
   interp.builtinModules.set('torch.jit', () => (interp.loadModule('torch', null, null).attrs.get('jit') as PyModuleValue));
   interp.builtinModules.set('torch.fx', () => (interp.loadModule('torch', null, null).attrs.get('fx') as PyModuleValue));
 

@@ -60,6 +60,27 @@ export class Tracer {
     return this.freshId(base);
   }
 
+  /** nodes taken out of the graph while unused (strided slices a space-to-depth replaced); used again, they come back */
+  private readonly detached = new Map<string, LayerNode>();
+
+  /** Take an unused node out of the graph (false when a node reads it). */
+  detach(id: string): boolean {
+    if (this.nodes.some((n) => n.inputs.includes(id))) return false;
+    const i = this.nodes.findIndex((n) => n.id === id);
+    if (i < 0) return false;
+    this.detached.set(id, this.nodes[i]!);
+    this.nodes.splice(i, 1);
+    return true;
+  }
+
+  private reattach(id: string): void {
+    const n = this.detached.get(id);
+    if (!n) return;
+    this.detached.delete(id);
+    for (const i of n.inputs) this.reattach(i);
+    this.nodes.push(n);
+  }
+
   add(
     id: string,
     spec: LayerOp,
@@ -69,6 +90,7 @@ export class Tracer {
     layout: TensorValue['layout'] = 'nchw',
   ): TensorValue {
     if (this.nodes.length >= this.limit) throw new TraceLimit(`more than ${this.limit} layers`);
+    if (this.detached.size) for (const i of inputs) this.reattach(i);
     const node: LayerNode = {
       id,
       name: info.name ?? id,

@@ -20,6 +20,7 @@ export type Value =
   | ObjectValue
   | PyModuleValue
   | TensorValue
+  | ArrayValue
   | UnknownValue
   | SliceValue
   | DimValue
@@ -257,6 +258,23 @@ export interface TensorValue {
   lead?: number;
 }
 
+/** Element types of constant tensors (float16 and friends are kept as float32). */
+export type DType = 'bool' | 'int32' | 'int64' | 'float32' | 'float64';
+
+/**
+ * A tensor that carries no input pixels: a constant (`torch.arange(16) * 27.89`),
+ * a parameter or a buffer. Its values when known (small tensors only), else
+ * its shape (null entries: sizes not known; null: not even the rank).
+ * See arrays.ts.
+ */
+export interface ArrayValue {
+  k: 'array';
+  shape: Array<number | null> | null;
+  dtype: DType;
+  /** row-major values, stored as the dtype holds them; null when not known */
+  data: Float64Array | null;
+}
+
 export interface UnknownValue {
   k: 'unknown';
   why: string;
@@ -327,6 +345,13 @@ export function nextUid(): number {
   return ++uidCounter;
 }
 
+const arrayKeys = new WeakMap<ArrayValue, number>();
+function arrayKey(v: ArrayValue): number {
+  let k = arrayKeys.get(v);
+  if (k === undefined) arrayKeys.set(v, (k = ++uidCounter));
+  return k;
+}
+
 /** Key of a hashable value in a dict or set. */
 export function keyOf(v: Value): string {
   switch (v.k) {
@@ -344,9 +369,24 @@ export function keyOf(v: Value): string {
       return `o${v.uid}`;
     case 'class':
       return `c${v.qualname}`;
+    case 'array':
+      // tensors hash by identity
+      return `a${arrayKey(v)}`;
     default:
       return `?${v.k}`;
   }
+}
+
+/** The items of a Python set: equal hashable items once, in first-seen order (others kept as they are). */
+export function setItems(items: Value[]): Value[] {
+  const seen = new Set<string>();
+  return items.filter((v) => {
+    const k = keyOf(v);
+    if (k.startsWith('?')) return true;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 export function isUnknown(v: Value): v is UnknownValue {
@@ -383,6 +423,8 @@ export function truthy(v: Value): boolean | null {
     case 'ellipsis':
     case 'gen':
       return true;
+    case 'array':
+      return v.data && v.data.length === 1 ? v.data[0] !== 0 : null;
     case 'object':
       if (v.modules && (v.cls.native === 'Sequential' || v.cls.native === 'ModuleList' || v.cls.native === 'ModuleDict')) return v.modules.size > 0;
       return true;
@@ -401,6 +443,8 @@ export function typeName(v: Value): string {
       return v.cls.name;
     case 'class':
       return 'type';
+    case 'array':
+      return 'Tensor';
     case 'unknown':
       return 'unknown';
     default:
