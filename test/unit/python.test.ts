@@ -90,6 +90,37 @@ describe('python reader: torchvision-style segmentation', () => {
   });
 });
 
+describe('python reader: MaxViT-style construction', () => {
+  it('np.linspace(...).tolist() drives the loop, ModuleList += [layer] extends it, typing.OrderedDict names a Sequential', () => {
+    const text = [
+      'import numpy as np',
+      'import torch.nn as nn',
+      'from typing import OrderedDict',
+      '',
+      'class Net(nn.Module):',
+      '    def __init__(self, depth_prob=0.2):',
+      '        super().__init__()',
+      '        p = np.linspace(0, depth_prob, 3).tolist()',
+      '        self.layers = nn.ModuleList()',
+      '        for i, rate in enumerate(p):',
+      '            self.layers += [nn.Conv2d(3 if i == 0 else 8, 8, 3, stride=2 if i == 0 else 1, padding=1)]',
+      '        self.head = nn.Sequential(OrderedDict([("pool", nn.AdaptiveAvgPool2d(1)), ("flat", nn.Flatten())]))',
+      '',
+      '    def forward(self, x):',
+      '        for layer in self.layers:',
+      '            x = layer(x)',
+      '        return self.head(x)',
+      '',
+    ].join('\n');
+    const r = analyze({ fileName: '/virtual/maxvit_style.py', text }, { findings: 'none', model: 'Net' });
+    assert.deepEqual(unresolved(r), []);
+    // by hand: layers.0 3 (jump 2), layers.1 3 + 2*2 = 7, layers.2 7 + 2*2 = 11
+    assert.deepEqual(['layers.0', 'layers.1', 'layers.2'].map((id) => layer(r, id).rf!.size[0]), [3, 7, 11]);
+    assert.equal(layer(r, 'head.pool').op, 'globalPool');
+    assert.equal(layer(r, 'head.flat').op, 'flatten');
+  });
+});
+
 describe('python reader: adaptive pooling to sizes other than 1', () => {
   it('AdaptiveAvgPool2d((5, 3)), AdaptiveMaxPool2d((None, 4)), F.adaptive_max_pool2d / F.adaptive_avg_pool2d: PyTorch windows', () => {
     const r = run('adaptive/pools.py');

@@ -1729,6 +1729,11 @@ export class Interp {
       }
       return this.arith(op, a.items.length, b.items.length, true);
     }
+    if (op === '+' && a.k === 'object' && a.modules && isSeq(b)) {
+      // nn.ModuleList += [layers] (MaxViT's blocks): extended in place, as __iadd__ does
+      const extend = this.hooks.nativeAttr?.(a, 'extend');
+      if (extend && extend.k === 'builtin') return extend.fn([b], new Map(), site);
+    }
     if (isUnknown(a)) return a;
     if (isUnknown(b)) return b;
     return unknown(`${typeName(a)} ${op} ${typeName(b)}`);

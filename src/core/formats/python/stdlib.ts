@@ -123,6 +123,8 @@ export function installStdlib(interp: Interp): void {
     }),
   );
   const typingAttrs: Record<string, Value> = {
+    // typing.OrderedDict is collections.OrderedDict when called (MaxViT builds its layers from one)
+    OrderedDict: ordered,
     cast: B('typing.cast', (a) => a[1] ?? NONE),
     overload: identityDecorator,
     final: identityDecorator,

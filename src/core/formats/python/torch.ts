@@ -1354,6 +1354,22 @@ export function installTorch(interp: Interp, state: TorchState): void {
   };
 
   interp.builtinModules.set('torch', torchModule);
+  // numpy, for the constants a model's construction computes (MaxViT's np.linspace(...).tolist()): the
+  // same constant arrays, float64 unless said otherwise; the module stays opaque for everything else
+  const NUMPY_FUNCTIONS = ['linspace', 'arange', 'cumsum', 'round', 'floor', 'ceil', 'sqrt', 'log', 'exp', 'diff', 'clip', 'unique', 'zeros', 'ones'];
+  interp.builtinModules.set('numpy', () => {
+    const attrs = new Map<string, Value>();
+    for (const n of NUMPY_FUNCTIONS) {
+      attrs.set(n, B(`numpy.${n}`, (a, kw) => {
+        const k = new Map(kw);
+        if (!k.has('dtype') && (n === 'linspace' || n === 'zeros' || n === 'ones')) k.set('dtype', str('torch.float64'));
+        return arrays.fn(n, a, k) ?? unknown(`numpy.${n}() of values not known before running`);
+      }));
+    }
+    attrs.set('array', B('numpy.array', (a, kw) => arrays.fn('tensor', a, kw) ?? unknown('numpy.array() of values not known before running')));
+    attrs.set('asarray', attrs.get('array')!);
+    return { k: 'pymodule', name: 'numpy', ctx: null, attrs, opaque: true };
+  });
   interp.builtinModules.set('torch.nn', nnModule);
   interp.builtinModules.set('torch.nn.functional', fModule);
   interp.builtinModules.set('torch.nn.modules', () => ({ k: 'pymodule', name: 'torch.nn.modules', ctx: null, attrs: new Map([...classes]) }));
