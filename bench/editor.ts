@@ -38,14 +38,15 @@ async function workerBench(rel: string): Promise<void> {
   mapsWorker.on('message', (m: WorkerResponse) => waiters.get(`m${m.id}`)?.(m));
   let id = 0;
   const settings = { defaultInput: 224, edgeRatioThreshold: 0.25, severities: {} };
-  const edit = (version: number, body: string) => {
+  // `to`: which workers get the edit (the typing lanes each feed their own worker, as the extension does)
+  const edit = (version: number, body: string, to: 'both' | 'fields' | 'maps' = 'both') => {
     const rid = ++id;
     const t0 = performance.now();
     const fields = new Promise<number>((resolve) => waiters.set(`f${rid}`, () => resolve(performance.now() - t0)));
     const complete = new Promise<number>((resolve) => waiters.set(`m${rid}`, (m) => resolve(m.kind === 'cancelled' ? NaN : performance.now() - t0)));
     const msg = { kind: 'analyze', id: rid, key: 'file:///bench.cfg', version, fileName: file, languageId: 'darknet', text: body, settings } satisfies WorkerRequest;
-    fieldsWorker.postMessage(msg);
-    mapsWorker.postMessage(msg);
+    if (to !== 'maps') fieldsWorker.postMessage(msg);
+    if (to !== 'fields') mapsWorker.postMessage(msg);
     return { fields, complete, rid };
   };
   const fieldsMs: number[] = [];
@@ -81,7 +82,7 @@ async function workerBench(rel: string): Promise<void> {
     let pending: { version: number; body: string } | null = null;
     const send = (version: number, body: string) => {
       inflight = true;
-      const r = edit(version, body);
+      const r = edit(version, body, worker);
       const done = worker === 'fields' ? r.fields : r.complete;
       void done.then((ms) => {
         if (worker === 'fields') {
