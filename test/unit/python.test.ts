@@ -300,6 +300,19 @@ describe('python reader: Keras', () => {
     assert.deepEqual(layer(r, 'adjust_pool_one').output, [16, 16]);
     assert.deepEqual(layer(r, 'res').inputs.length, 2);
   });
+
+  it('ResNeXt as Keras Applications writes it: a Reshape that keeps the spatial sizes and a Lambda summing channel slices', () => {
+    const r = run('keras/functional.py', { model: 'TinyResNeXt' });
+    assert.deepEqual(unresolved(r), []);
+    // by hand: stem 3 (jump 2), g_conv 3 + 2*2 = 7 on the 16x16 grid; the reshapes and the channel sum keep it
+    assert.deepEqual(layer(r, 'g_conv').rf!.size, [7, 7]);
+    assert.deepEqual(layer(r, 'g_reduce').rf!.size, [7, 7]);
+    assert.deepEqual(layer(r, 'g_out').output, [16, 16]);
+    assert.deepEqual(layer(r, 'g_out').rf!.size, [7, 7]);
+    // channels are not modelled: the sum of slices of one tensor is that tensor, as a grouped Conv2D would be (no add layers)
+    assert.ok(!r.layers.some((l) => l.op === 'add'), r.layers.map((l) => `${l.id}:${l.op}`).join(' '));
+    assert.deepEqual(r.layers.filter((l) => l.op !== 'input' && l.op !== 'pointwise').map((l) => l.id), ['stem', 'g_pad', 'g_conv', 'g_out']);
+  });
 });
 
 describe('python reader: engine = brute force on read models', function () {
@@ -309,6 +322,7 @@ describe('python reader: engine = brute force on read models', function () {
     ['keras/functional.py', 'simple', 16],
     ['keras/functional.py', 'TinyInceptionResNet', 24],
     ['keras/functional.py', 'TinyNas', 32],
+    ['keras/functional.py', 'TinyResNeXt', 32],
     ['pkg/model.py', 'Net', 16],
     ['venvproj/train.py', undefined, 12],
     ['adaptive/pools.py', undefined, 11],

@@ -2590,8 +2590,10 @@ export class Interp {
     };
     def('min', minmax('min'));
     def('max', minmax('max'));
-    def('sum', (a) => {
+    def('sum', (a, _kw, site) => {
       const items = a[0] ? this.iterate(a[0], null, null) : null;
+      // sum of tensors (ResNeXt's grouped convolution in Keras Applications sums channel slices): start + x0 + x1 ...
+      if (items && items.length && items.some((x) => x.k === 'tensor' || x.k === 'array')) return items.reduce((acc, x) => this.binary('+', acc, x, site), a[1] ?? int(0));
       if (!items || items.some((x) => x.k !== 'num')) return unknown('sum() of unknown values');
       return num(
         items.reduce((s, x) => s + (x as { v: number }).v, 0),

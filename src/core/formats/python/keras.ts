@@ -499,6 +499,18 @@ export function installKeras(interp: Interp, state: KerasState): void {
     if (def.kind === 'dense' && first.spatial) {
       return done(t.add(id, { op: 'pointwise', kind: 'Dense over channels' }, [first.node], info, true, first.layout), inShapes[0] ? { size: inShapes[0].size, channels: channels('units') } : null);
     }
+    if (type === 'Reshape' && first.spatial && inShapes[0]) {
+      // a Reshape that keeps the spatial sizes only regroups the channels (ResNeXt's grouped convolution as
+      // DepthwiseConv2D + Reshape(x_shape + (groups, c, c)) + a sum over the last axis): pointwise
+      const target = bindSignature(def.sig, native.args, native.kwargs).get('target_shape');
+      const dims = target && isSeq(target) ? target.items.map((v) => numOf(v)) : null;
+      const size = inShapes[0].size;
+      if (dims && dims.length > size.length && size.every((n, a) => n !== null && dims[a] === n)) {
+        const rest = dims.slice(size.length);
+        const channels = rest.every((d) => d !== null) ? rest.reduce((a, b) => a! * b!, 1) : null;
+        return done(t.add(id, { op: 'pointwise', kind: 'Reshape of the channels' }, [first.node], info, true, first.layout), { size, channels });
+      }
+    }
     if (def.kind === 'lambda') {
       const body = lambdaBody(native, x!, t, id, site);
       if (body) return done(t.add(id, { op: 'pointwise', kind: 'Lambda' }, [body.node], info, body.spatial, body.layout), known.get(body.node) ?? null);
@@ -579,6 +591,18 @@ export function installKeras(interp: Interp, state: KerasState): void {
     return null;
   };
 
+  /** `x[:, :, :, ...]` on a Keras tensor that keeps every spatial axis whole picks channels: the same pixels. */
+  const prevIndex = interp.hooks.indexTensor;
+  interp.hooks.indexTensor = (x, index, site) => {
+    const t = lambdaScope?.t ?? (interp.tracer === null ? state.tracer : null);
+    if (t && x.layout === 'nhwc' && x.spatial && t.nodes.some((n) => n.id === x.node)) {
+      const items = index.k === 'tuple' ? index.items : [index];
+      const whole = (v: Value | undefined) => v?.k === 'slice' && v.start.k === 'none' && v.stop.k === 'none' && v.step.k === 'none';
+      if (items.length > t.rank + 1 && items.slice(0, t.rank + 1).every(whole)) return x;
+    }
+    return prevIndex?.(x, index, site) ?? null;
+  };
+
   /** Keras tensors' operators (`x + y`, `x * 0.2`): add and multiply layers; a number times a tensor is pointwise. */
   const prevBinary = interp.hooks.tensorBinary;
   interp.hooks.tensorBinary = (op, a, b, site) => {
@@ -590,6 +614,9 @@ export function installKeras(interp: Interp, state: KerasState): void {
     const kind = op === '+' || op === '-' ? 'add' : op === '*' || op === '/' ? 'multiply' : null;
     if (kind === null) return unknown(`the ${op} operator on Keras tensors`);
     if (!ta || !tb) return ta ?? tb;
+    // channel slices of one tensor added together (ResNeXt's grouped convolution): channels are not modelled, so
+    // this is the tensor itself, as a grouped Conv2D would be
+    if (ta.node === tb.node) return ta;
     const id = scope.t.freshId(scope.id ? `${scope.id}.${kind}` : `tf.__operators__.${kind}`);
     const spec: LayerOp = { op: kind === 'add' ? 'add' : 'mul', align: 'exact' };
     const out = scope.t.add(id, spec, [ta.node, tb.node], { type: op, origin: interp.rangeOf(site.node, site.module) }, ta.spatial || tb.spatial, ta.spatial ? ta.layout : tb.layout);
