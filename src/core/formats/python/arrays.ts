@@ -172,6 +172,30 @@ function scalarOf(v: Value): { v: number; cat: number } | null {
 }
 
 /** The number of a Python scalar or a one-element tensor with a known value. */
+/**
+ * Python's slice.indices(n): the start, stop and step a slice means on n
+ * positions (negative bounds counted from the end, clamped), or null when a
+ * bound is not a known number or the step is 0.
+ */
+export function sliceBounds(s: { start: Value; stop: Value; step: Value }, n: number, numeric: (v: Value) => number | null): { start: number; stop: number; step: number } | null {
+  const numOr = (v: Value, d: number): number | null => (v.k === 'none' ? d : numeric(v));
+  const step = numOr(s.step, 1);
+  if (step === null || step === 0) return null;
+  let start = numOr(s.start, step > 0 ? 0 : n - 1);
+  let stop = numOr(s.stop, step > 0 ? n : -n - 1);
+  if (start === null || stop === null) return null;
+  if (start < 0) start += n;
+  if (stop < 0) stop += n;
+  if (step > 0) {
+    start = Math.max(0, Math.min(start, n));
+    stop = Math.max(0, Math.min(stop, n));
+  } else {
+    start = Math.max(-1, Math.min(start, n - 1));
+    stop = Math.max(-1, Math.min(stop, n - 1));
+  }
+  return { start, stop, step };
+}
+
 export function numberOf(v: Value | undefined): number | null {
   if (!v) return null;
   if (v.k === 'num') return v.v;
@@ -876,21 +900,9 @@ function indexPlan(a: ArrayValue, index: Value, charge: Charge): Plan | null {
       if (n === null || n === undefined) {
         axes.push({ src, pos: null, len: null });
       } else {
-        const numOr = (v: Value, d: number | null): number | null => (v.k === 'none' ? d : numberOf(v));
-        const step = numOr(it.step, 1);
-        if (step === null || step === 0) return null;
-        let start = numOr(it.start, step > 0 ? 0 : n - 1);
-        let stop = numOr(it.stop, step > 0 ? n : -n - 1);
-        if (start === null || stop === null) return null;
-        if (start < 0) start += n;
-        if (stop < 0) stop += n;
-        if (step > 0) {
-          start = Math.max(0, Math.min(start, n));
-          stop = Math.max(0, Math.min(stop, n));
-        } else {
-          start = Math.max(-1, Math.min(start, n - 1));
-          stop = Math.max(-1, Math.min(stop, n - 1));
-        }
+        const b = sliceBounds(it, n, numberOf);
+        if (!b) return null;
+        const { start, stop, step } = b;
         // the length first: an axis of a shape-only tensor may hold 10**9 positions
         const len = Math.max(0, Math.ceil((stop - start) / step));
         const pos: number[] = [];

@@ -49,7 +49,7 @@ import {
   type TensorValue,
   type Value,
 } from './values';
-import { arrayBinary, arrayUnary, getIndex, isFloat, numberOf, rows, setIndex } from './arrays';
+import { arrayBinary, arrayUnary, getIndex, isFloat, numberOf, rows, setIndex, sliceBounds } from './arrays';
 import type { Tracer } from './trace';
 
 import type { FileAccess } from '../reader';
@@ -1950,21 +1950,9 @@ export class Interp {
   }
 
   sliceIndices(s: { start: Value; stop: Value; step: Value }, n: number): number[] | null {
-    const numOr = (v: Value, d: number | null): number | null => (v.k === 'none' ? d : v.k === 'num' ? v.v : v.k === 'bool' ? (v.v ? 1 : 0) : null);
-    const step = numOr(s.step, 1);
-    if (step === null || step === 0) return null;
-    let start = numOr(s.start, step > 0 ? 0 : n - 1);
-    let stop = numOr(s.stop, step > 0 ? n : -n - 1);
-    if (start === null || stop === null) return null;
-    if (start < 0) start += n;
-    if (stop < 0) stop += n;
-    if (step > 0) {
-      start = Math.max(0, Math.min(start, n));
-      stop = Math.max(0, Math.min(stop, n));
-    } else {
-      start = Math.max(-1, Math.min(start, n - 1));
-      stop = Math.max(-1, Math.min(stop, n - 1));
-    }
+    const b = sliceBounds(s, n, (v) => (v.k === 'num' ? v.v : v.k === 'bool' ? (v.v ? 1 : 0) : null));
+    if (!b) return null;
+    const { start, stop, step } = b;
     const out: number[] = [];
     for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(i);
     return out;
