@@ -110,7 +110,8 @@ export function refShapes(graph: ModelGraph, input: number[]): Map<string, RefNo
       if (size.some((x) => x <= 0)) continue;
       r = { size, spatial: src!.spatial };
     } else if (s.op === 'upsample') {
-      r = { size: src!.size.map((n, a) => (s.size ? s.size[a]! : Math.floor(n * s.scale![a]!))), spatial: src!.spatial };
+      const to = s.size === 'reference' ? ins[1]!.size : s.size;
+      r = { size: src!.size.map((n, a) => (to ? to[a]! : Math.floor(n * s.scale![a]!))), spatial: src!.spatial };
     } else if (s.op === 'spaceToDepth') r = { size: src!.size.map((n, a) => Math.floor(n / s.block[a]!)), spatial: src!.spatial };
     else if (s.op === 'pixelShuffle') r = { size: src!.size.map((n, a) => n * s.factor[a]!), spatial: src!.spatial };
     else if (s.op === 'crop') {

@@ -86,7 +86,15 @@ describe('python reader: torchvision-style segmentation', () => {
     assert.deepEqual(layer(r, 'classifier').rf!.size, [11, 11]);
     // the loop broke once layer2 was found: no pooling or dense layer was copied
     assert.ok(!r.layers.some((l) => /avgpool|fc/.test(l.id)), r.layers.map((l) => l.id).join(' '));
-    assert.deepEqual(r.outputs, ['classifier']);
+    // F.interpolate(x, size=input_shape): resized back to the input's size, which the input lends (it carries no paths);
+    // bilinear from a grid of jump 4 reads two neighbouring units: 11 + 4 = 15
+    const up = layer(r, 'interpolate');
+    assert.equal(up.op, 'upsample');
+    assert.deepEqual(up.inputs, ['classifier', 'input']);
+    assert.deepEqual(up.output, [224, 224]);
+    assert.deepEqual(up.rf!.size, [15, 15]);
+    assert.deepEqual(r.outputs, ['interpolate']);
+    assert.deepEqual(run('tvstyle/segmentation.py', { model: 'seg_net', input: 100 }).layers.find((l) => l.id === 'interpolate')!.output, [100, 100]);
   });
 });
 
@@ -323,6 +331,7 @@ describe('python reader: engine = brute force on read models', function () {
     ['keras/functional.py', 'TinyInceptionResNet', 24],
     ['keras/functional.py', 'TinyNas', 32],
     ['keras/functional.py', 'TinyResNeXt', 32],
+    ['tvstyle/segmentation.py', 'seg_net', 20],
     ['pkg/model.py', 'Net', 16],
     ['venvproj/train.py', undefined, 12],
     ['adaptive/pools.py', undefined, 11],

@@ -112,8 +112,13 @@ export type LayerOp =
       mode: 'nearest' | 'bilinear';
       /** scale factor per axis (output / input); ignored when size is set */
       scale: number[] | null;
-      /** explicit output size per axis */
-      size: number[] | null;
+      /**
+       * explicit output size per axis, or 'reference' for the size of the
+       * second input, which only lends its size and carries no paths
+       * (PyTorch's `F.interpolate(x, size=input.shape[-2:])`, a segmentation
+       * head resized back to the image)
+       */
+      size: number[] | 'reference' | null;
       alignCorners: boolean;
       /**
        * How an output index maps to a source coordinate, where it is not

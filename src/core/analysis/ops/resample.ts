@@ -8,14 +8,19 @@ const wholeFactor = (f: number) => Number.isInteger(f) && f >= 1 && f <= MAX_AXI
 
 export const upsampleOp: OpDefinition<SpecOf<'upsample'>> = {
   ...RESAMPLING_LAYER,
+  // a second input may lend its size (size 'reference'); it carries no paths
+  singleInput: false,
   shape(ctx) {
-    const { spec, node } = ctx;
+    const { spec, node, inputs } = ctx;
     const src = firstInput(ctx);
     if (!src) return null;
-    const size = src.size.map((n, a) => (spec.size ? spec.size[a]! : Math.floor(n * (spec.scale?.[a] ?? 1))));
+    const ref = inputs[1];
+    if (spec.size === 'reference' && !ref) return ctx.fail(`${node.name}: the upsampling takes its size from a second input, which is missing.`);
+    const target = spec.size === 'reference' ? ref!.size : spec.size;
+    const size = src.size.map((n, a) => (target ? target[a]! : Math.floor(n * (spec.scale?.[a] ?? 1))));
     if (size.some((s) => !(s > 0))) return ctx.fail(`${node.name}: the upsampling gives an empty output.`);
-    const rules = () => [
-      size.map((nOut, a) => {
+    const rules = () => {
+      const list = [size.map((nOut, a) => {
         const nIn = src.size[a]!;
         const f = spec.size ? 0 : (spec.scale?.[a] ?? 1);
         if (spec.coordinates) {
@@ -28,11 +33,14 @@ export const upsampleOp: OpDefinition<SpecOf<'upsample'>> = {
         if (spec.mode === 'bilinear') return new LinearRule(nIn, nOut, spec.alignCorners) as AxisRule;
         // With an integer scale the source index is floor(o / scale); otherwise floor(o * nIn / nOut).
         return (Number.isInteger(f) && f > 0 ? new NearestRule(nIn, nOut, 1, f) : new NearestRule(nIn, nOut, nIn, nOut)) as AxisRule;
-      }),
-    ];
+      })];
+      // an input that lends its size reads nothing
+      for (const extra of inputs.slice(1)) if (extra) list.push(size.map((n, a) => new EmptyRule(extra.size[a]!, n) as AxisRule));
+      return list;
+    };
     return { size, spatial: src.spatial, rules };
   },
-  summary: (s) => `${s.mode} ${s.size ? `to ${sizeText(s.size)}` : `x${perAxisText(s.scale ?? [1])}`}`,
+  summary: (s) => `${s.mode} ${s.size === 'reference' ? "to the second input's size" : s.size ? `to ${sizeText(s.size)}` : `x${perAxisText(s.scale ?? [1])}`}`,
 };
 
 /**

@@ -145,7 +145,7 @@ function sizeAfter(spec: LayerOp, n: number | null, a: number): number | null {
       return n - spec.offset[a]! - c.trimEnd;
     }
     case 'upsample':
-      return spec.size ? spec.size[a]! : spec.scale ? n * spec.scale[a]! : null;
+      return spec.size === 'reference' ? null : spec.size ? spec.size[a]! : spec.scale ? n * spec.scale[a]! : null;
     default:
       return n;
   }

@@ -566,7 +566,7 @@ export function installTorch(interp: Interp, state: TorchState): void {
     if (size && size.k !== 'none') {
       const s = perAxis(size, r);
       if (!s) {
-        layerReport(native, 'size', `the upsampling size ${isSeq(size) && size.items.some((x) => x.k === 'dim') ? "is another tensor's size, which the IR cannot state yet" : 'is not known before running'}; the layer is shown as the identity.`, id);
+        layerReport(native, 'size', `the upsampling size ${isSeq(size) && size.items.some((x) => x.k === 'dim') ? "mixes sizes of different tensors" : 'is not known before running'}; the layer is shown as the identity.`, id);
         return { op: 'unknown', reason: 'upsample size not known' };
       }
       const sized: LayerOp = { op: 'upsample', mode: m, scale: null, size: s, alignCorners };
@@ -588,6 +588,15 @@ export function installTorch(interp: Interp, state: TorchState): void {
       else if (!alignCorners) Object.assign(scaled, { coordinates: 'half_pixel' });
     }
     return scaled;
+  };
+
+  /** The tensor whose spatial sizes a size argument is, in order (`x.shape[-2:]`, `x.size()[2:]`); else null. */
+  const sizeTensorOf = (v: Value | undefined, r: number): string | null => {
+    if (!v || !isSeq(v) || v.items.length !== r) return null;
+    const dims = v.items;
+    if (!dims.every((d) => d.k === 'dim' && d.spatial)) return null;
+    const first = dims[0] as { tensor: string; axis: number };
+    return dims.every((d, a) => (d as { tensor: string; axis: number }).tensor === first.tensor && (d as { axis: number }).axis === first.axis + a) ? first.tensor : null;
   };
 
   /** Adaptive pooling: a global pool when the output is 1 on every axis, else the engine's adaptivePool (PyTorch's start/end windows). */
@@ -962,7 +971,15 @@ export function installTorch(interp: Interp, state: TorchState): void {
         const p = bindSignature(['size', 'scale_factor', 'mode', 'align_corners'], args.slice(1), kwargs);
         const mode = p.get('mode');
         const id = tr.opId('interpolate');
-        const spec = upsampleOp(base === 'upsample_bilinear' ? 'bilinear' : mode && mode.k === 'str' ? mode.v : 'nearest', p.get('size'), p.get('scale_factor'), base === 'upsample_bilinear' ? bool(true) : p.get('align_corners'), r, null, id);
+        const modeName = base === 'upsample_bilinear' ? 'bilinear' : mode && mode.k === 'str' ? mode.v : 'nearest';
+        const align = base === 'upsample_bilinear' ? bool(true) : p.get('align_corners');
+        // size=other.shape[-2:] (a segmentation head resized back to the image): the size of that tensor, a second input lending only its size
+        const reference = sizeTensorOf(p.get('size'), r);
+        if (reference) {
+          const spec = upsampleOp(modeName, tuple(new Array<Value>(r).fill(int(1))), undefined, align, r, null, id);
+          if (spec.op === 'upsample') return tr.add(id, { ...spec, size: 'reference' }, [(x as TensorValue).node, reference], info(base), (x as TensorValue).spatial, (x as TensorValue).layout);
+        }
+        const spec = upsampleOp(modeName, p.get('size'), p.get('scale_factor'), align, r, null, id);
         if (spec.op === 'unknown') interp.report(site.node, site.module, `${base}: ${spec.reason}; shown as the identity`, id);
         return tr.add(id, spec, [(x as TensorValue).node], info(base), (x as TensorValue).spatial, (x as TensorValue).layout);
       }
