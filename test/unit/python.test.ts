@@ -5,37 +5,11 @@
  */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { analyze, isRefusal, openModel, readerFor, type AnalysisReport, type AnalyzeOptions } from '../../src/core';
+import { resolve } from 'node:path';
+import { analyze, isRefusal, openModel, readerFor, type AnalysisReport } from '../../src/core';
 import { parsePython } from '../../src/core/formats/python/parse';
 import { refField, refMaps, refShapes } from '../support/reference';
-
-const FIX = join(__dirname, '..', 'fixtures', 'python');
-
-const fsFiles = {
-  readText(p: string): string | null {
-    try {
-      return readFileSync(p, 'utf8');
-    } catch {
-      return null;
-    }
-  },
-};
-
-function run(rel: string, options: AnalyzeOptions = {}): AnalysisReport {
-  const file = resolve(FIX, rel);
-  return analyze({ fileName: file, text: readFileSync(file, 'utf8') }, { files: fsFiles, findings: 'none', ...options });
-}
-
-function layer(r: AnalysisReport, id: string) {
-  const l = r.layers.find((x) => x.id === id);
-  assert.ok(l, `layer ${id} exists (have ${r.layers.map((x) => x.id).slice(0, 40).join(', ')}...)`);
-  return l!;
-}
-
-function unresolved(r: AnalysisReport): string[] {
-  return r.findings.filter((f) => f.code === 'RFL100').map((f) => `${f.range ? f.range.start.line + 1 : '-'}: ${f.message}`);
-}
+import { FIX, fsFiles, layer, run, unresolved } from '../support/pythonFixtures';
 
 describe('python reader: torchvision-style code', () => {
   it('ResNet-50 (Bottleneck, _make_layer, _forward_impl): 267 at layer3, 427 at layer4', () => {

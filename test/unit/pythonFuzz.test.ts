@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { analyze, readerFor } from '../../src/core';
+import { fsFiles } from '../support/pythonFixtures';
 
 const FIX = join(__dirname, '..', 'fixtures', 'python');
 const SEED = Number(process.env.RFL_FC_SEED ?? 424242);
@@ -19,15 +20,7 @@ function pyFiles(dir: string): string[] {
   });
 }
 
-const files = {
-  readText(p: string): string | null {
-    try {
-      return readFileSync(p, 'utf8');
-    } catch {
-      return null;
-    }
-  },
-};
+const files = fsFiles;
 
 function check(fileName: string, text: string, budgetMs = 20000): void {
   const t0 = Date.now();

@@ -7,30 +7,11 @@
  * where said; the tests never call Python.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { analyze, type AnalysisReport, type AnalyzeOptions } from '../../src/core';
 import { Interp } from '../../src/core/formats/python/interp';
 import { installStdlib } from '../../src/core/formats/python/stdlib';
 import { installTorch, TorchState } from '../../src/core/formats/python/torch';
 import type { Value } from '../../src/core/formats/python/values';
-
-const FIX = join(__dirname, '..', 'fixtures', 'python');
-
-function run(rel: string, options: AnalyzeOptions = {}): AnalysisReport {
-  const file = resolve(FIX, rel);
-  return analyze({ fileName: file, text: readFileSync(file, 'utf8') }, { findings: 'none', ...options });
-}
-
-function layer(r: AnalysisReport, id: string) {
-  const l = r.layers.find((x) => x.id === id);
-  assert.ok(l, `layer ${id} exists (have ${r.layers.map((x) => x.id).slice(0, 60).join(', ')}...)`);
-  return l!;
-}
-
-function unresolved(r: AnalysisReport): string[] {
-  return r.findings.filter((f) => f.code === 'RFL100').map((f) => `${f.range ? f.range.start.line + 1 : '-'}: ${f.message}`);
-}
+import { layer, run, unresolved } from '../support/pythonFixtures';
 
 /** Run module-level code and give the named globals as plain JS (numbers, booleans, nested arrays). */
 function evalPy(text: string, names: string[]): Record<string, unknown> {
