@@ -6,6 +6,7 @@
  * name= given, else Keras's automatic names (conv2d, conv2d_1, ...).
  */
 import type { LayerOp, ModelGraph, Padding, SourceRange } from '../../graph/ir';
+import { effectiveExtent } from '../../graph/window';
 import type { Interp } from './interp';
 import { bindSignature, perAxis } from './torch';
 import { Tracer } from './trace';
@@ -128,14 +129,14 @@ function sizeAfter(spec: LayerOp, n: number | null, a: number): number | null {
     case 'conv':
     case 'pool': {
       const w = spec.sliding;
-      const extent = (w.kernel[a]! - 1) * w.dilation[a]! + 1;
+      const extent = effectiveExtent(w.kernel[a]!, w.dilation[a]!);
       if (w.padding.kind === 'same') return Math.ceil(n / w.stride[a]!);
       const out = Math.floor((n + w.padding.before[a]! + w.padding.after[a]! - extent) / w.stride[a]!) + 1;
       return out > 0 ? out : null;
     }
     case 'convtranspose': {
       const w = spec.sliding;
-      const extent = (w.kernel[a]! - 1) * w.dilation[a]! + 1;
+      const extent = effectiveExtent(w.kernel[a]!, w.dilation[a]!);
       const pad = w.padding.kind === 'explicit' ? w.padding.before[a]! + w.padding.after[a]! : 0;
       return (n - 1) * w.stride[a]! + extent - pad + spec.outputPadding[a]!;
     }
@@ -453,10 +454,13 @@ export function installKeras(interp: Interp, state: KerasState): void {
     return out;
   };
 
+  /** The graph a Keras layer call builds into: a subclassed model's call() being traced, else the functional code's. */
+  const layerTracer = (): Tracer => (state.interp.tracer && state.interp.tracer.format === 'keras-call' ? state.interp.tracer : state.tracer);
+
   const callLayer = (obj: ObjectValue, args: Value[], kwargs: Map<string, Value>, site: CallSite): Value => {
     const native = obj.native!;
     const type = native.type;
-    const t = state.interp.tracer && state.interp.tracer.format === 'keras-call' ? state.interp.tracer : state.tracer;
+    const t = layerTracer();
     const x = args[0] ?? kwargs.get('inputs');
     const inputs: TensorValue[] = [];
     const collect = (v: Value | undefined) => {
@@ -546,8 +550,7 @@ export function installKeras(interp: Interp, state: KerasState): void {
   const intShape = (a: Value[]): Value => {
     const x = a[0];
     if (!x || x.k !== 'tensor') return unknown('the static shape of a value that is not a Keras tensor');
-    const t = state.interp.tracer && state.interp.tracer.format === 'keras-call' ? state.interp.tracer : state.tracer;
-    const sh = shapesOf(t).get(x.node);
+    const sh = shapesOf(layerTracer()).get(x.node);
     if (!sh) return unknown('the static shape of a tensor');
     const dim = (n: number | null) => (n === null ? unknown('a size not known before running') : int(n));
     return tuple([NONE, ...sh.size.map(dim), dim(sh.channels)]);
@@ -586,16 +589,19 @@ export function installKeras(interp: Interp, state: KerasState): void {
     const known = out.k === 'tensor' && interp.findings.length === findings && t.nodes.slice(before).every((n) => n.spec.op !== 'unknown');
     if (known) return out as TensorValue;
     // not read: forget what the body built, so the layer is one identity with its finding
-    t.nodes.length = before;
+    t.truncate(before);
     interp.findings.length = findings;
     return null;
   };
 
+  /** The graph Keras tensor operators build into: a Lambda body's, else the functional code's (outside a traced forward or call). */
+  const operatorScope = (): { t: Tracer; id: string } | null => lambdaScope ?? (interp.tracer === null ? { t: state.tracer, id: '' } : null);
+
   /** `x[:, :, :, ...]` on a Keras tensor that keeps every spatial axis whole picks channels: the same pixels. */
   const prevIndex = interp.hooks.indexTensor;
   interp.hooks.indexTensor = (x, index, site) => {
-    const t = lambdaScope?.t ?? (interp.tracer === null ? state.tracer : null);
-    if (t && x.layout === 'nhwc' && x.spatial && t.nodes.some((n) => n.id === x.node)) {
+    const t = operatorScope()?.t;
+    if (t && x.layout === 'nhwc' && x.spatial && t.has(x.node)) {
       const items = index.k === 'tuple' ? index.items : [index];
       const whole = (v: Value | undefined) => v?.k === 'slice' && v.start.k === 'none' && v.stop.k === 'none' && v.step.k === 'none';
       if (items.length > t.rank + 1 && items.slice(0, t.rank + 1).every(whole)) return x;
@@ -606,10 +612,10 @@ export function installKeras(interp: Interp, state: KerasState): void {
   /** Keras tensors' operators (`x + y`, `x * 0.2`): add and multiply layers; a number times a tensor is pointwise. */
   const prevBinary = interp.hooks.tensorBinary;
   interp.hooks.tensorBinary = (op, a, b, site) => {
-    const scope = lambdaScope ?? (interp.tracer === null ? { t: state.tracer, id: '' } : null);
+    const scope = operatorScope();
     const ta = a.k === 'tensor' ? a : null;
     const tb = b.k === 'tensor' ? b : null;
-    const mine = scope && [ta, tb].every((v) => !v || scope.t.nodes.some((n) => n.id === v.node));
+    const mine = scope && [ta, tb].every((v) => !v || scope.t.has(v.node));
     if (!scope || !mine) return prevBinary?.(op, a, b, site) ?? null;
     const kind = op === '+' || op === '-' ? 'add' : op === '*' || op === '/' ? 'multiply' : null;
     if (kind === null) return unknown(`the ${op} operator on Keras tensors`);

@@ -551,7 +551,8 @@ export function installTorch(interp: Interp, state: TorchState): void {
     };
   };
 
-  const upsampleOp = (mode: string, size: Value | undefined, scale: Value | undefined, align: Value | undefined, r: number, native: NativeLayer | null, id: string): LayerOp => {
+  /** `size` is a Python value, or 'reference' for the size of a second input (another tensor's `.shape[-2:]`). */
+  const upsampleOp = (mode: string, size: Value | 'reference' | undefined, scale: Value | undefined, align: Value | undefined, r: number, native: NativeLayer | null, id: string): LayerOp => {
     const alignCorners = !!align && align.k === 'bool' && align.v;
     let m: 'nearest' | 'bilinear';
     if (mode === 'nearest' || mode === 'nearest-exact') m = 'nearest';
@@ -563,10 +564,10 @@ export function installTorch(interp: Interp, state: TorchState): void {
       layerReport(native, 'mode', `upsampling mode '${mode}' is not modelled; the layer is shown as the identity.`, id);
       return { op: 'unknown', reason: `upsample mode ${mode}` };
     }
-    if (size && size.k !== 'none') {
-      const s = perAxis(size, r);
+    if (size === 'reference' || (size && size.k !== 'none')) {
+      const s = size === 'reference' ? size : perAxis(size, r);
       if (!s) {
-        layerReport(native, 'size', `the upsampling size ${isSeq(size) && size.items.some((x) => x.k === 'dim') ? "mixes sizes of different tensors" : 'is not known before running'}; the layer is shown as the identity.`, id);
+        layerReport(native, 'size', `the upsampling size ${size !== 'reference' && isSeq(size) && size.items.some((x) => x.k === 'dim') ? "mixes sizes of different tensors" : 'is not known before running'}; the layer is shown as the identity.`, id);
         return { op: 'unknown', reason: 'upsample size not known' };
       }
       const sized: LayerOp = { op: 'upsample', mode: m, scale: null, size: s, alignCorners };
@@ -975,13 +976,10 @@ export function installTorch(interp: Interp, state: TorchState): void {
         const align = base === 'upsample_bilinear' ? bool(true) : p.get('align_corners');
         // size=other.shape[-2:] (a segmentation head resized back to the image): the size of that tensor, a second input lending only its size
         const reference = sizeTensorOf(p.get('size'), r);
-        if (reference) {
-          const spec = upsampleOp(modeName, tuple(new Array<Value>(r).fill(int(1))), undefined, align, r, null, id);
-          if (spec.op === 'upsample') return tr.add(id, { ...spec, size: 'reference' }, [(x as TensorValue).node, reference], info(base), (x as TensorValue).spatial, (x as TensorValue).layout);
-        }
-        const spec = upsampleOp(modeName, p.get('size'), p.get('scale_factor'), align, r, null, id);
+        const spec = upsampleOp(modeName, reference ? 'reference' : p.get('size'), p.get('scale_factor'), align, r, null, id);
         if (spec.op === 'unknown') interp.report(site.node, site.module, `${base}: ${spec.reason}; shown as the identity`, id);
-        return tr.add(id, spec, [(x as TensorValue).node], info(base), (x as TensorValue).spatial, (x as TensorValue).layout);
+        const inputs = spec.op === 'upsample' && spec.size === 'reference' ? [(x as TensorValue).node, reference!] : [(x as TensorValue).node];
+        return tr.add(id, spec, inputs, info(base), (x as TensorValue).spatial, (x as TensorValue).layout);
       }
       case 'pad': {
         const pads = padList(argOr(1, 'pad'), r);

@@ -60,6 +60,19 @@ export class Tracer {
     return this.freshId(base);
   }
 
+  /** ids of the nodes built (detached ones included: they may come back) */
+  private readonly built = new Set<string>();
+
+  /** Whether this graph built the node (a tensor of this trace, not of another one). */
+  has(id: string): boolean {
+    return this.built.has(id);
+  }
+
+  /** Forget the nodes added after the first `count` (an attempt that read nothing, such as a Lambda body of unknown ops). */
+  truncate(count: number): void {
+    for (const n of this.nodes.splice(count)) this.built.delete(n.id);
+  }
+
   /** nodes taken out of the graph while unused (strided slices a space-to-depth replaced); used again, they come back */
   private readonly detached = new Map<string, LayerNode>();
 
@@ -103,6 +116,7 @@ export class Tracer {
     if (info.valueRanges && Object.keys(info.valueRanges).length) node.valueRanges = info.valueRanges;
     if (info.padModeSlot) node.padModeSlot = info.padModeSlot;
     this.nodes.push(node);
+    this.built.add(id);
     return { k: 'tensor', node: id, spatial, layout };
   }
 }
